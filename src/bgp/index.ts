@@ -1,0 +1,14 @@
+// The protocol's public surface: the controller and the CLI import only this.
+export type {
+  RouteSpec,
+  GracefulRestartSpec,
+  SessionSpec,
+  SessionState,
+  SessionReason,
+  SessionError,
+  SessionStatus,
+  SessionEvent,
+  NegotiatedSummary,
+} from './types.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { systemClock, FakeClock } from './clock.js';
