@@ -12,3 +12,6 @@ export type {
 } from './types.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { systemClock, FakeClock } from './clock.js';
+export { Speaker, type SpeakerOptions } from './speaker.js';
+export type { Dialer, DialRequest, StopMode } from './session.js';
+export { describeNotification } from './wire/notification.js';

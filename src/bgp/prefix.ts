@@ -1,8 +1,12 @@
 // IP prefixes as the speaker carries them: parsed once (with ip-address),
 // held as NLRI bytes (RFC 4271 §4.3: length octet + the fewest octets that
 // hold `length` bits), with a canonical text key used by every table.
+// IPv6 text follows RFC 5952 §4 (lower case, no leading zeros, the longest
+// run of two or more zero groups shortened to "::", the first on a tie) and
+// §5 (IPv4-mapped addresses end in dotted quad).
 
-/** PLACEHOLDER: the interface is the contract; the wire helper implements the functions. */
+import { Address4, Address6 } from 'ip-address';
+
 export interface Prefix {
   /** 1 = IPv4, 2 = IPv6 (Afi). */
   readonly afi: 1 | 2;
@@ -12,4 +16,162 @@ export interface Prefix {
   readonly bytes: Uint8Array;
   /** Canonical text, e.g. "10.244.1.0/24" or "2001:db8:1::/64"; equal prefixes have equal keys. */
   readonly key: string;
+}
+
+const MAX_BITS = [0, 32, 128] as const;
+const ADDRESS_OCTETS = [0, 4, 16] as const;
+
+/** 1 for IPv4 text, 2 for IPv6 text, null when it is neither. */
+export function addressFamily(text: string): 1 | 2 | null {
+  if (text.includes(':')) return Address6.isValid(text) && !text.includes('/') ? 2 : null;
+  return Address4.isValid(text) && !text.includes('/') ? 1 : null;
+}
+
+/** Parses an IP address (no prefix length); throws an Error naming the text. */
+export function parseAddress(text: string): { afi: 1 | 2; bytes: Uint8Array } {
+  if (typeof text !== 'string' || text.length === 0) throw new Error(`"${String(text)}" is not an IP address`);
+  if (text.includes('/')) throw new Error(`"${text}" is not an IP address: it has a prefix length`);
+  if (text.includes('%')) throw new Error(`"${text}" is not an IP address: zone indexes are not allowed`);
+  try {
+    if (text.includes(':')) {
+      const a = new Address6(text);
+      return { afi: 2, bytes: Uint8Array.from(a.toUnsignedByteArray()) };
+    }
+    const a = new Address4(text);
+    return { afi: 1, bytes: Uint8Array.from(a.toArray()) };
+  } catch (err) {
+    throw new Error(`"${text}" is not an IP address: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses "a.b.c.d/len" or "x::/len". Throws an Error naming the text and the
+ * reason (bad address, bad length, host bits set).
+ */
+export function parsePrefix(text: string): Prefix {
+  if (typeof text !== 'string') throw new Error(`${String(text)} is not a prefix`);
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new Error(`"${text}" is not a prefix: it has no "/length"`);
+  const lenText = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText)) {
+    throw new Error(`"${text}" is not a prefix: bad length "${lenText}"`);
+  }
+  const length = Number(lenText);
+  let parsed: { afi: 1 | 2; bytes: Uint8Array };
+  try {
+    parsed = parseAddress(text.slice(0, slash));
+  } catch (err) {
+    throw new Error(`"${text}" is not a prefix: ${(err as Error).message}`);
+  }
+  const { afi, bytes } = parsed;
+  if (length > MAX_BITS[afi]) {
+    throw new Error(`"${text}" is not a prefix: length ${length} is more than ${MAX_BITS[afi]}`);
+  }
+  const n = (length + 7) >> 3;
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = i < n - 1 ? 0xff : i === n - 1 ? lastOctetMask(length) : 0;
+    if ((bytes[i] & ~keep & 0xff) !== 0) {
+      throw new Error(`"${text}" is not a prefix: host bits are set (did you mean ${formatKey(afi, length, maskedCopy(bytes, length))}?)`);
+    }
+  }
+  const own = bytes.slice(0, n);
+  return { afi, length, bytes: own, key: formatKey(afi, length, own) };
+}
+
+function maskedCopy(bytes: Uint8Array, length: number): Uint8Array {
+  const n = (length + 7) >> 3;
+  const out = bytes.slice(0, n);
+  if (n > 0) out[n - 1] &= lastOctetMask(length);
+  return out;
+}
+
+function lastOctetMask(length: number): number {
+  const r = length & 7;
+  return r === 0 ? 0xff : (0xff << (8 - r)) & 0xff;
+}
+
+/**
+ * A prefix from NLRI octets (RFC 4271 §4.3). Copies the `ceil(length/8)`
+ * leading octets and clears trailing bits, which the RFC calls irrelevant.
+ * Throws an Error when the length exceeds the family's or octets are missing.
+ */
+export function prefixFromNlri(afi: 1 | 2, length: number, bytes: Uint8Array): Prefix {
+  if (length > MAX_BITS[afi] || length < 0) throw new Error(`prefix length ${length} is too long for AFI ${afi}`);
+  const n = (length + 7) >> 3;
+  if (bytes.length < n) throw new Error(`prefix /${length} needs ${n} octets, got ${bytes.length}`);
+  const own = new Uint8Array(n);
+  for (let i = 0; i < n; i++) own[i] = bytes[i];
+  if (n > 0) own[n - 1] &= lastOctetMask(length);
+  return { afi, length, bytes: own, key: formatKey(afi, length, own) };
+}
+
+/** Octets the prefix takes in an NLRI field: the length octet plus the address octets. */
+export function nlriLength(p: Prefix): number {
+  return 1 + p.bytes.length;
+}
+
+/** Writes the prefix as NLRI at `offset`; returns the offset after it. The caller sized `buf`. */
+export function writeNlri(buf: Uint8Array, offset: number, p: Prefix): number {
+  buf[offset++] = p.length;
+  const b = p.bytes;
+  for (let i = 0; i < b.length; i++) buf[offset++] = b[i];
+  return offset;
+}
+
+/** Address text: dotted quad, or RFC 5952 IPv6. `bytes` may be shorter than the address (zero-filled). */
+export function formatAddress(afi: 1 | 2, bytes: Uint8Array): string {
+  return afi === 1 ? formatIpv4(bytes) : formatIpv6(bytes);
+}
+
+function formatKey(afi: 1 | 2, length: number, bytes: Uint8Array): string {
+  return (afi === 1 ? formatIpv4(bytes) : formatIpv6(bytes)) + '/' + length;
+}
+
+/** Decimal text of every octet value, so formatting needs no number-to-string conversion. */
+const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+function formatIpv4(b: Uint8Array): string {
+  // By hand: this runs once per received or configured prefix.
+  const n = b.length;
+  return OCTET[n > 0 ? b[0] : 0] + '.' + OCTET[n > 1 ? b[1] : 0] + '.' + OCTET[n > 2 ? b[2] : 0] + '.' + OCTET[n > 3 ? b[3] : 0];
+}
+
+function formatIpv6(b: Uint8Array): string {
+  const n = b.length;
+  const g = (i: number): number => ((i * 2 < n ? b[i * 2] : 0) << 8) | (i * 2 + 1 < n ? b[i * 2 + 1] : 0);
+  // RFC 5952 §5: ::ffff:a.b.c.d for IPv4-mapped addresses.
+  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
+    return '::ffff:' + (b[12] ?? 0) + '.' + (b[13] ?? 0) + '.' + (b[14] ?? 0) + '.' + (b[15] ?? 0);
+  }
+  // RFC 5952 §4.2: longest run of at least two zero groups; first one on a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  let runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && g(i) === 0) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      if (i - runStart > bestLen) {
+        bestStart = runStart;
+        bestLen = i - runStart;
+      }
+      runStart = -1;
+    }
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':';
+    out += g(i).toString(16);
+  }
+  return out;
+}
+
+/** Number of octets of a full address of the family (4 or 16). */
+export function addressOctets(afi: 1 | 2): number {
+  return ADDRESS_OCTETS[afi];
 }

@@ -1,0 +1,149 @@
+// The sending half of an Established session: Adj-RIB-Out -> UPDATEs on the
+// connection, as fast as the socket drains and no faster. The initial table
+// is followed by End-of-RIB for each negotiated family (RFC 4724 §2); later
+// changes go out as they come; ROUTE-REFRESH sends a family again (RFC 2918).
+// Attributes (DESIGN.md Routes): ORIGIN IGP; AS_PATH [localAs] on eBGP,
+// empty with LOCAL_PREF 100 on iBGP; NEXT_HOP or MP_REACH_NLRI next hop.
+
+import type Logger from 'bunyan';
+import { AdjRibOut } from './adj-rib-out.js';
+import type { Connection } from './connection.js';
+import type { Family, Negotiated } from './negotiate.js';
+import { parseAddress } from './prefix.js';
+import { routeTable } from './routes.js';
+import type { RouteSpec, SessionSpec } from './types.js';
+import { ChunkWriter, packBatch, type PackContext } from './update-packer.js';
+import { AsPathSegmentType, MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH, Origin } from './wire/constants.js';
+import { encodeEndOfRib, encodePathAttributes } from './wire/index.js';
+
+/** Routes taken from the Adj-RIB-Out per packing round. */
+const BATCH = 16384;
+/** Bytes written per flush round before yielding to the event loop (timers, other sessions). */
+const ROUND_BYTES = 4 * 1024 * 1024;
+
+export class Advertiser {
+  private readonly rib = new AdjRibOut();
+  private readonly writer = new ChunkWriter();
+  private conn: Connection | null = null;
+  private negotiated: Negotiated | null = null;
+  private ctx: PackContext | null = null;
+  private eorSent = false;
+  private scheduled = false;
+
+  constructor(
+    private spec: SessionSpec,
+    private readonly log: Logger,
+  ) {}
+
+  get advertisedCount(): number {
+    return this.rib.advertisedCount;
+  }
+
+  get pendingCount(): number {
+    return this.rib.pendingCount;
+  }
+
+  /** True once the initial table and End-of-RIB are out. */
+  get synchronized(): boolean {
+    return this.eorSent;
+  }
+
+  setSpec(spec: SessionSpec): void {
+    this.spec = spec;
+  }
+
+  setRoutes(routes: readonly RouteSpec[]): void {
+    this.rib.setDesired(routeTable(routes, this.log));
+    this.schedule();
+  }
+
+  /** Established: the peer has nothing from this connection; send everything. */
+  start(conn: Connection, negotiated: Negotiated): void {
+    this.conn = conn;
+    this.negotiated = negotiated;
+    this.ctx = this.packContext(negotiated);
+    this.eorSent = false;
+    this.rib.start(negotiated.families);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.conn = null;
+    this.negotiated = null;
+    this.ctx = null;
+    this.eorSent = false;
+    this.rib.stop();
+    this.writer.flush();
+  }
+
+  refresh(family: Family): void {
+    this.rib.refresh(family);
+    this.schedule();
+  }
+
+  /** Flushes on the next turn of the event loop, so changes in one turn go out together. */
+  schedule(): void {
+    if (this.scheduled || !this.conn || this.conn.congested) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const { conn, negotiated, ctx } = this;
+    if (!conn || !negotiated || !ctx || conn.congested || conn.isClosed) return;
+    let written = 0;
+    while (this.rib.pendingCount > 0) {
+      packBatch(this.rib.take(BATCH), ctx, this.writer);
+      const chunks = this.writer.flush();
+      for (const c of chunks) written += c.length;
+      if (!conn.sendBulk(chunks)) return; // 'drain' calls schedule()
+      if (written >= ROUND_BYTES) {
+        this.schedule();
+        return;
+      }
+    }
+    if (!this.eorSent) {
+      this.eorSent = true;
+      for (const family of negotiated.families) conn.send(encodeEndOfRib(family === 'ipv4' ? 1 : 2, 1));
+      this.log.info({ advertised: this.rib.advertisedCount, families: negotiated.families }, 'initial table sent, End-of-RIB');
+    }
+  }
+
+  private packContext(n: Negotiated): PackContext {
+    const ebgp = this.spec.localAs !== this.spec.peerAs;
+    const localAs = this.spec.localAs;
+    const attrCache = new Map<string, Uint8Array>();
+    const nextHopCache = new Map<string, Uint8Array>();
+    return {
+      maxLength: n.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
+      attributes(family, nextHop) {
+        const key = `${family} ${nextHop}`;
+        let a = attrCache.get(key);
+        if (!a) {
+          a = encodePathAttributes(
+            {
+              origin: Origin.IGP,
+              asPath: ebgp ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [localAs] }] : [],
+              nextHop: family === 'ipv4' ? nextHop : undefined,
+              localPref: ebgp ? undefined : 100,
+            },
+            n,
+          );
+          attrCache.set(key, a);
+        }
+        return a;
+      },
+      nextHopBytes(nextHop) {
+        let b = nextHopCache.get(nextHop);
+        if (!b) {
+          b = parseAddress(nextHop).bytes;
+          nextHopCache.set(nextHop, b);
+        }
+        return b;
+      },
+    };
+  }
+}

@@ -1,0 +1,211 @@
+// Adj-RIB-Out batch -> the fewest UPDATE messages (RFC 4271 §4.3, RFC 4760
+// §3-§4): announcements that share a next hop share one attribute block and
+// fill each UPDATE up to the negotiated size limit (4096, or 65535 with
+// RFC 8654); withdrawals are packed the same way. IPv6 goes in MP_REACH_NLRI
+// / MP_UNREACH_NLRI. Messages are written back to back into large chunks,
+// so a table of 100,000 routes becomes a handful of socket writes.
+
+import type { OutRoute, RibBatch } from './adj-rib-out.js';
+import { nlriLength, writeNlri } from './prefix.js';
+import { Afi, AttrFlag, AttrType, HEADER_LENGTH, MessageType, Safi } from './wire/constants.js';
+
+export interface PackContext {
+  /** Largest message allowed on this session. */
+  readonly maxLength: number;
+  /**
+   * The encoded path attributes for routes of this family and next hop:
+   * for IPv4 everything including NEXT_HOP; for IPv6 everything but MP_REACH_NLRI.
+   */
+  attributes(family: 'ipv4' | 'ipv6', nextHop: string): Uint8Array;
+  /** The 16-octet IPv6 next hop. */
+  nextHopBytes(nextHop: string): Uint8Array;
+}
+
+const DEFAULT_CHUNK = 256 * 1024;
+
+/** Writes whole messages back to back into chunks of at least `chunkSize` bytes. */
+export class ChunkWriter {
+  private chunk: Buffer;
+  private off = 0;
+  private readonly done: Buffer[] = [];
+
+  constructor(private readonly chunkSize = DEFAULT_CHUNK) {
+    this.chunk = Buffer.allocUnsafe(chunkSize);
+  }
+
+  /** Room for a message of n bytes; returns the buffer and offset to write at. */
+  reserve(n: number): { buf: Buffer; off: number } {
+    if (this.off + n > this.chunk.length) {
+      if (this.off > 0) this.done.push(this.chunk.subarray(0, this.off));
+      this.chunk = Buffer.allocUnsafe(Math.max(this.chunkSize, n));
+      this.off = 0;
+    }
+    const at = { buf: this.chunk, off: this.off };
+    this.off += n;
+    return at;
+  }
+
+  /** Bytes written so far, complete chunks and the current one. */
+  get length(): number {
+    let n = this.off;
+    for (const b of this.done) n += b.length;
+    return n;
+  }
+
+  /** The chunks written; the writer starts over. */
+  flush(): Buffer[] {
+    if (this.off > 0) this.done.push(this.chunk.subarray(0, this.off));
+    const out = this.done.splice(0);
+    this.chunk = Buffer.allocUnsafe(this.chunkSize);
+    this.off = 0;
+    return out;
+  }
+}
+
+function writeHeader(buf: Buffer, off: number, length: number): number {
+  buf.fill(0xff, off, off + 16); // RFC 4271 §4.1: marker of all ones
+  buf.writeUInt16BE(length, off + 16);
+  buf[off + 18] = MessageType.UPDATE;
+  return off + HEADER_LENGTH;
+}
+
+/** How many routes from `start` fit in `budget` bytes of NLRI, and their size. */
+function fit(routes: readonly OutRoute[], start: number, budget: number): { end: number; bytes: number } {
+  let bytes = 0;
+  let end = start;
+  while (end < routes.length) {
+    const n = nlriLength(routes[end]!.prefix);
+    if (bytes + n > budget) break;
+    bytes += n;
+    end++;
+  }
+  return { end, bytes };
+}
+
+/** Attribute header size: flags, type, 1- or 2-octet length (RFC 4271 §4.3). */
+const attrHeader = (valueLength: number): number => (valueLength > 255 ? 4 : 3);
+
+function writeAttrHeader(buf: Buffer, off: number, flags: number, type: number, valueLength: number): number {
+  if (valueLength > 255) {
+    buf[off] = flags | AttrFlag.EXTENDED_LENGTH;
+    buf[off + 1] = type;
+    buf.writeUInt16BE(valueLength, off + 2);
+    return off + 4;
+  }
+  buf[off] = flags;
+  buf[off + 1] = type;
+  buf[off + 2] = valueLength;
+  return off + 3;
+}
+
+function packIpv4Announce(out: ChunkWriter, routes: readonly OutRoute[], attrs: Uint8Array, maxLength: number): void {
+  // header + withdrawn length (0) + attribute length + attributes + NLRI
+  const fixed = HEADER_LENGTH + 2 + 2 + attrs.length;
+  const budget = maxLength - fixed;
+  if (budget < 5) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
+  for (let i = 0; i < routes.length; ) {
+    const { end, bytes } = fit(routes, i, budget);
+    const total = fixed + bytes;
+    const { buf, off } = out.reserve(total);
+    let p = writeHeader(buf, off, total);
+    buf.writeUInt16BE(0, p);
+    buf.writeUInt16BE(attrs.length, p + 2);
+    buf.set(attrs, p + 4);
+    p += 4 + attrs.length;
+    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+  }
+}
+
+function packIpv4Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLength: number): void {
+  const fixed = HEADER_LENGTH + 2 + 2;
+  const budget = maxLength - fixed;
+  for (let i = 0; i < routes.length; ) {
+    const { end, bytes } = fit(routes, i, budget);
+    const total = fixed + bytes;
+    const { buf, off } = out.reserve(total);
+    let p = writeHeader(buf, off, total);
+    buf.writeUInt16BE(bytes, p);
+    p += 2;
+    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+    buf.writeUInt16BE(0, p); // no path attributes
+  }
+}
+
+function packIpv6Announce(
+  out: ChunkWriter,
+  routes: readonly OutRoute[],
+  attrs: Uint8Array,
+  nextHop: Uint8Array,
+  maxLength: number,
+): void {
+  // MP_REACH_NLRI value: AFI(2) SAFI(1) next hop length(1) next hop, reserved(1), NLRI (RFC 4760 §3)
+  const mpFixed = 2 + 1 + 1 + nextHop.length + 1;
+  const fixed = HEADER_LENGTH + 2 + 2 + attrs.length;
+  const budget = maxLength - fixed - 4 - mpFixed;
+  if (budget < 17) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
+  for (let i = 0; i < routes.length; ) {
+    const { end, bytes } = fit(routes, i, budget);
+    const mpLength = mpFixed + bytes;
+    const attrTotal = attrs.length + attrHeader(mpLength) + mpLength;
+    const total = HEADER_LENGTH + 2 + 2 + attrTotal;
+    const { buf, off } = out.reserve(total);
+    let p = writeHeader(buf, off, total);
+    buf.writeUInt16BE(0, p);
+    buf.writeUInt16BE(attrTotal, p + 2);
+    buf.set(attrs, p + 4);
+    p += 4 + attrs.length;
+    p = writeAttrHeader(buf, p, AttrFlag.OPTIONAL, AttrType.MP_REACH_NLRI, mpLength);
+    buf.writeUInt16BE(Afi.IPV6, p);
+    buf[p + 2] = Safi.UNICAST;
+    buf[p + 3] = nextHop.length;
+    buf.set(nextHop, p + 4);
+    p += 4 + nextHop.length;
+    buf[p++] = 0; // reserved
+    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+  }
+}
+
+function packIpv6Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLength: number): void {
+  const mpFixed = 3; // AFI(2) SAFI(1), RFC 4760 §4
+  const budget = maxLength - HEADER_LENGTH - 4 - 4 - mpFixed;
+  for (let i = 0; i < routes.length; ) {
+    const { end, bytes } = fit(routes, i, budget);
+    const mpLength = mpFixed + bytes;
+    const attrTotal = attrHeader(mpLength) + mpLength;
+    const total = HEADER_LENGTH + 4 + attrTotal;
+    const { buf, off } = out.reserve(total);
+    let p = writeHeader(buf, off, total);
+    buf.writeUInt16BE(0, p);
+    buf.writeUInt16BE(attrTotal, p + 2);
+    p += 4;
+    p = writeAttrHeader(buf, p, AttrFlag.OPTIONAL, AttrType.MP_UNREACH_NLRI, mpLength);
+    buf.writeUInt16BE(Afi.IPV6, p);
+    buf[p + 2] = Safi.UNICAST;
+    p += 3;
+    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+  }
+}
+
+/** Packs one batch: withdrawals first (per family), then announcements grouped by next hop. */
+export function packBatch(batch: RibBatch, ctx: PackContext, out: ChunkWriter): void {
+  if (batch.withdraw.length > 0) {
+    const v4 = batch.withdraw.filter((r) => r.family === 'ipv4');
+    const v6 = batch.withdraw.filter((r) => r.family === 'ipv6');
+    if (v4.length) packIpv4Withdraw(out, v4, ctx.maxLength);
+    if (v6.length) packIpv6Withdraw(out, v6, ctx.maxLength);
+  }
+  if (batch.announce.length === 0) return;
+  const groups = new Map<string, OutRoute[]>();
+  for (const r of batch.announce) {
+    const key = r.family === 'ipv4' ? r.nextHop : `6 ${r.nextHop}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  for (const routes of groups.values()) {
+    const { family, nextHop } = routes[0]!;
+    const attrs = ctx.attributes(family, nextHop);
+    if (family === 'ipv4') packIpv4Announce(out, routes, attrs, ctx.maxLength);
+    else packIpv6Announce(out, routes, attrs, ctx.nextHopBytes(nextHop), ctx.maxLength);
+  }
+}

@@ -1,0 +1,203 @@
+// The pure core of the controller: objects + this node's name -> the BGP
+// sessions this node must run, each with its whole desired route set, and the
+// problems found on the way. No I/O, no clock; the same input always gives the
+// same (sorted) output, so the speaker's diff stays quiet when nothing changed.
+//
+// Rules (DESIGN.md "Rules the parts keep"):
+// - Election: election.ts (localSpeakers, else rendezvous hashing).
+// - Session: name = BGPPeer name; peerAddress = spec.peerIP; routerId and
+//   localAddress = this node's InternalIP (routerId IPv4, RFC 4271 §4.2 BGP
+//   Identifier; localAddress of the peer's family) unless opts override.
+// - Routes: every node matched by nodeSelector with pod CIDRs, next hop its
+//   InternalIP of the prefix's family; readiness does not matter.
+// - Secrets: a missing Secret or key means no session (never one without the
+//   password) and a SecretNotFound problem.
+// - Two BGPPeers with the same peer address and port on this node: the first
+//   name gets the session, the other an InvalidSpec problem.
+// The checks themselves live in validate.ts, shared with `bgp-speaker validate`.
+
+import { createHash } from 'node:crypto';
+import type { RouteSpec, SessionSpec } from '../bgp/index.js';
+import { rendezvous, speakersOf } from './election.js';
+import type { ObjectSet, Problem } from './resources.js';
+import { parseIP, problem } from './resources.js';
+import { matches, parseSelector } from './selector.js';
+import {
+  checkNode,
+  checkPeer,
+  conflictProblem,
+  dedupeRoutes,
+  nodeRoutes,
+  resolveSecret,
+  sortProblems,
+  type CheckedNode,
+  type CheckedPeer,
+} from './validate.js';
+
+export interface DesiredStateOptions {
+  /** BGP Identifier to use instead of the node's IPv4 InternalIP. */
+  readonly routerId?: string;
+  /** Source address to use instead of the node's InternalIP of the peer's family. */
+  readonly localAddress?: string;
+}
+
+export interface DesiredState {
+  /** Sorted by name. */
+  readonly sessions: SessionSpec[];
+  /**
+   * Problems of the BGPPeers this node speaks for, of the Nodes whose routes
+   * those sessions carry, and of this Node. Problems of other BGPPeers are
+   * left to their speakers, so one agent (not every agent) reports each;
+   * validateObjects lists everything.
+   */
+  readonly problems: Problem[];
+  /**
+   * Names of the BGPPeers this node is a speaker for, sorted: the peers whose
+   * status.speakers.<node> entry this agent writes, including those that got
+   * no session because of a problem.
+   */
+  readonly speakerFor: string[];
+}
+
+/**
+ * A stable BGP Identifier for a node with only IPv6 addresses: the first four
+ * octets of SHA-256 over the address's 16 octets. The identifier must be a
+ * non-zero 32-bit value unique in the AS (RFC 6286 §2.1); an IPv6 address's
+ * low 32 bits collide too easily (::1, fd00::1, fd01::1), a hash does not in
+ * practice and never changes for the same address.
+ */
+export function routerIdFromIPv6(bytes: Uint8Array): string {
+  const d = createHash('sha256').update(bytes).digest();
+  const id: number[] = [d[0]!, d[1]!, d[2]!, d[3]!];
+  if (!id.some((x) => x !== 0)) id[3] = 1;
+  return id.join('.');
+}
+
+/** Who reports an invalid peer: its listed speakers, else a rendezvous pick (whole cluster if the selector is bad). */
+function reportersOfInvalid(raw: ObjectSet['bgpPeers'][number], name: string, nodes: readonly CheckedNode[]): string[] {
+  const listed = Array.isArray(raw?.spec?.localSpeakers)
+    ? raw.spec.localSpeakers.filter((s): s is string => typeof s === 'string' && s !== '')
+    : [];
+  if (listed.length > 0) return [...new Set(listed)].sort();
+  let select = (_n: CheckedNode) => true;
+  try {
+    const sel = parseSelector(typeof raw?.spec?.nodeSelector === 'string' ? raw.spec.nodeSelector : '');
+    select = (n) => matches(sel, n.labels);
+  } catch {
+    // A bad selector: any Ready node may report it; rendezvous picks which.
+  }
+  const pick = (f: (n: CheckedNode) => boolean) => rendezvous(name, nodes.filter((n) => n.ready && f(n)).map((n) => n.name), 1);
+  const chosen = pick(select);
+  return chosen.length > 0 ? chosen : pick(() => true);
+}
+
+/** The sessions this node runs and the problems on the way. Pure and deterministic. */
+export function desiredState(objects: ObjectSet, nodeName: string, opts: DesiredStateOptions = {}): DesiredState {
+  const nodes = (objects.nodes ?? []).map((n, i) => checkNode(n, i));
+  const me = nodes.find((n) => n.name === nodeName);
+  const problems: Problem[] = [];
+  const speakerFor: string[] = [];
+  const candidates: { peer: CheckedPeer; md5Key?: string }[] = [];
+
+  const rawPeers = [...(objects.bgpPeers ?? [])];
+  rawPeers.forEach((raw, i) => {
+    const r = checkPeer(raw, i);
+    if (!r.peer) {
+      const name = r.problems[0]?.name ?? `#${i + 1}`;
+      if (reportersOfInvalid(raw, name, nodes).includes(nodeName)) {
+        speakerFor.push(name);
+        problems.push(...r.problems);
+      }
+      return;
+    }
+    const peer = r.peer;
+    // Rendezvous candidates are Ready nodes matching the selector: a node that
+    // is not one cannot be elected, so skip the hashing for it.
+    const elected =
+      peer.localSpeakers.length > 0
+        ? peer.localSpeakers.includes(nodeName)
+        : me !== undefined && me.ready && matches(peer.selector, me.labels) && speakersOf(peer, nodes).includes(nodeName);
+    if (!elected) return;
+    speakerFor.push(peer.name);
+    problems.push(...r.problems);
+    const s = resolveSecret(peer, objects.secrets ?? []);
+    if (s.problem) {
+      problems.push(s.problem);
+      return;
+    }
+    candidates.push({ peer, ...(s.md5Key !== undefined ? { md5Key: s.md5Key } : {}) });
+  });
+
+  // Options come from the command line: a bad one stops every session of this node.
+  const bad: Problem[] = [];
+  const rid = opts.routerId === undefined ? undefined : parseIP(opts.routerId);
+  if (opts.routerId !== undefined && (rid?.family !== 'ipv4' || rid.unspecified)) {
+    bad.push(problem('Node', nodeName, 'routerId', `${JSON.stringify(opts.routerId)} is not a non-zero IPv4 address (RFC 6286 §2.1)`));
+  }
+  const la = opts.localAddress === undefined ? undefined : parseIP(opts.localAddress);
+  if (opts.localAddress !== undefined && !la) {
+    bad.push(problem('Node', nodeName, 'localAddress', `${JSON.stringify(opts.localAddress)} is not an IP address`));
+  }
+  if (bad.length > 0 && candidates.length > 0) {
+    return { sessions: [], problems: sortProblems([...problems, ...bad]), speakerFor: speakerFor.sort() };
+  }
+
+  let routerId = rid?.text ?? me?.ipv4;
+  if (routerId === undefined && me?.ipv6) routerId = routerIdFromIPv6(parseIP(me.ipv6)!.bytes);
+  if (candidates.length > 0 && me) problems.push(...me.problems);
+  if (candidates.length > 0 && routerId === undefined) {
+    problems.push(
+      problem('Node', nodeName, 'status.addresses',
+        me ? 'has no InternalIP to use as BGP Identifier; give a router ID' : 'not found, and no router ID given; no session can start'),
+    );
+    return { sessions: [], problems: sortProblems(problems), speakerFor: speakerFor.sort() };
+  }
+
+  // One session per peer address and port: the first name wins.
+  candidates.sort((a, b) => (a.peer.name < b.peer.name ? -1 : a.peer.name > b.peer.name ? 1 : 0));
+  const winners = new Map<string, string>();
+  const routeCache = new Map<string, { routes: RouteSpec[]; families: Set<'ipv4' | 'ipv6'> }>();
+  const sessions: SessionSpec[] = [];
+  for (const { peer, md5Key } of candidates) {
+    const key = `${peer.peerAddress}|${peer.peerPort}`;
+    const winner = winners.get(key);
+    if (winner !== undefined) {
+      problems.push(conflictProblem(peer.name, winner, peer.peerAddress, peer.peerPort, [nodeName]));
+      continue;
+    }
+    winners.set(key, peer.name);
+
+    let r = routeCache.get(peer.selectorText);
+    if (!r) {
+      const selected = nodes.filter((n) => matches(peer.selector, n.labels));
+      for (const n of selected) if (n.name !== nodeName) problems.push(...n.problems);
+      const d = dedupeRoutes(nodeRoutes(selected));
+      problems.push(...d.problems);
+      const families = new Set<'ipv4' | 'ipv6'>();
+      for (const rt of d.routes) families.add(rt.prefix.includes(':') ? 'ipv6' : 'ipv4');
+      r = { routes: d.routes, families };
+      routeCache.set(peer.selectorText, r);
+    }
+    const families = new Set(r.families).add(peer.family);
+    const localAddress = la?.text ?? (peer.family === 'ipv4' ? me?.ipv4 : me?.ipv6);
+    sessions.push({
+      name: peer.name,
+      peerAddress: peer.peerAddress,
+      peerPort: peer.peerPort,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+      localAs: peer.localAs,
+      peerAs: peer.peerAs,
+      routerId: routerId!,
+      holdTime: peer.holdTime,
+      ...(peer.keepaliveTime !== undefined ? { keepaliveTime: peer.keepaliveTime } : {}),
+      connectRetryTime: peer.connectRetryTime,
+      ...(md5Key !== undefined ? { md5Key } : {}),
+      gracefulRestart: { ...peer.gracefulRestart },
+      ...(peer.ebgpMultihop !== undefined ? { ebgpMultihop: peer.ebgpMultihop } : {}),
+      ...(peer.maxPrefixes !== undefined ? { maxPrefixes: peer.maxPrefixes } : {}),
+      families: (['ipv4', 'ipv6'] as const).filter((f) => families.has(f)),
+      routes: r.routes,
+    });
+  }
+  return { sessions, problems: sortProblems(problems), speakerFor: speakerFor.sort() };
+}
