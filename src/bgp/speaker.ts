@@ -118,8 +118,9 @@ export class Speaker extends EventEmitter {
           if (!this.closed && this.sessions.get(spec.name) === next) this.begin(next);
         });
       } else {
+        const routesChanged = current.spec.routes !== spec.routes;
         current.updateSoftSettings(spec);
-        if (current.spec.routes !== spec.routes) current.setRoutes(spec);
+        if (routesChanged) current.setRoutes(spec);
       }
     }
   }
