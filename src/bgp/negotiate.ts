@@ -128,8 +128,11 @@ export function negotiate(
   // RFC 6793 §4.1: with the capability, the real ASN is in it, else in My AS.
   const peerAs = as4Cap ? as4Cap.asn : peer.myAs;
   if (peerAs !== expectedPeerAs) {
-    const data = new Uint8Array(2);
-    new DataView(data.buffer).setUint16(0, peer.myAs);
+    // The data names the AS the peer claimed: with the RFC 6793 capability its
+    // 4-octet ASN (My AS may be AS_TRANS), else the 2-octet My AS field (as BIRD does).
+    const data = new Uint8Array(as4Cap ? 4 : 2);
+    if (as4Cap) new DataView(data.buffer).setUint32(0, peerAs);
+    else new DataView(data.buffer).setUint16(0, peer.myAs);
     throw new BgpError(
       NotificationCode.OPEN_MESSAGE_ERROR,
       OpenErrorSubcode.BAD_PEER_AS,
