@@ -117,7 +117,7 @@ test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
   };
   const speaker = new Speaker({ log: silentLogger(), dial: counting });
   t.teardown(() => speaker.stop('deconfigure'));
-  const routes: SessionSpec['routes'] = [];
+  const routes: { prefix: string; nextHop: string }[] = [];
   for (let i = 0; i < 100_000; i++) routes.push({ prefix: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, nextHop: '127.0.0.11' });
   speaker.sync([{ name: 'p', peerAddress: birdAddress, peerPort: port, localAddress: local, localAs: 65010, peerAs: 65001, routerId: local, routes }]);
   await bird.waitEstablished('ebs', 15000);
