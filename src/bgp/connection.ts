@@ -34,6 +34,8 @@ const CLOSE_GRACE_MS = 3000;
 export class Connection {
   private readonly framer = new Framer(MAX_MESSAGE_LENGTH);
   private closed = false;
+  /** Set after a header error: the byte stream has lost message boundaries (RFC 4271 §6.1). */
+  private desynchronized = false;
   private waitingDrain = false;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -129,7 +131,8 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    // RFC 4271 §6.1: after a header error nothing more can be framed; report it once.
+    if (this.closed || this.desynchronized) return;
     this.bytesIn += chunk.length;
     this.framer.push(chunk);
     try {
@@ -141,6 +144,7 @@ export class Connection {
       }
     } catch (err) {
       if (err instanceof BgpError) {
+        this.desynchronized = true;
         this.handlers.onHeaderError(err);
         return;
       }

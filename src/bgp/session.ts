@@ -555,10 +555,13 @@ export class Session {
     const max = this.spec.maxPrefixes;
     if (max !== undefined && this.received.count > max) {
       this.pendingError = this.error('MaxPrefixesExceeded', `${this.spec.peerAddress} sent ${this.received.count} prefixes, more than the limit of ${max}`);
+      // RFC 4486 §4: AFI and SAFI of the family that went over, then the limit;
+      // the count spans families, so name the one this UPDATE announced.
       const data = new Uint8Array(7);
       const view = new DataView(data.buffer);
-      view.setUint16(0, 1);
-      data[2] = 1;
+      const overflowing = update.nlri.length === 0 && update.mpReach ? update.mpReach : { afi: 1, safi: 1 };
+      view.setUint16(0, overflowing.afi);
+      data[2] = overflowing.safi;
       view.setUint32(3, max);
       this.fire({ type: 'AutomaticStop', notification: { code: NotificationCode.CEASE, subcode: CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED, data } });
       return;
@@ -658,10 +661,11 @@ export class Session {
   private resolveCollision(peerId: string, openedOn: 'primary' | 'candidate', candidateOpen?: Uint8Array): boolean {
     const primary = this.conn;
     const candidate = this.candidate;
-    if (!primary || !candidate) return false;
+    if (!candidate) return false;
     const keepLocal = compareBgpIdentifiers(this.spec.routerId, peerId) > 0;
-    const primaryIsLocal = primary.info.initiatedLocally;
-    const keepPrimary = keepLocal === primaryIsLocal;
+    // RFC 4271 §6.8 compares two live connections; when ours already failed
+    // (Active/Idle/Connect), the peer's connection is the only one left: keep it.
+    const keepPrimary = primary !== null && keepLocal === primary.info.initiatedLocally;
     this.log.info({ peerId, keep: keepPrimary ? 'existing' : 'new' }, 'connection collision resolved');
     if (keepPrimary) {
       this.dropCandidate({ code: NotificationCode.CEASE, subcode: CeaseSubcode.CONNECTION_COLLISION_RESOLUTION });
@@ -671,13 +675,21 @@ export class Session {
     // and carry on in OpenSent on the peer's connection (we sent OPEN there already).
     this.candidate = null;
     candidate.hold.stop();
-    primary.send(encodeNotification(NotificationCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
-    void primary.close();
+    if (primary) {
+      primary.send(encodeNotification(NotificationCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
+      void primary.close();
+    }
+    // No redial while the peer's connection carries the session.
+    this.abortDial();
+    this.connectRetryTimer.stop();
+    this.idleHoldTimer.stop();
+    const from = this.fsmState;
     this.conn = null;
     this.holdTimer.stop();
     this.keepaliveTimer.stop();
     this.negotiated = null;
     this.fsmState = 'OpenSent';
+    if (from !== 'OpenSent') this.transition(from, 'OpenSent');
     this.rehome(candidate.conn);
     this.holdTimer.start(240);
     if (openedOn === 'candidate' && candidateOpen) this.onOpen(candidateOpen);
