@@ -1,11 +1,12 @@
-// Runs the CLI as a subprocess (`node --import tsx src/cli.ts …`, cwd the
+// Runs the CLI as a subprocess (compiled, or `node --import tsx src/cli.ts …`, see ../entry.ts; cwd the
 // repository root), as users and scripts run it, and collects its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from '../entry.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = ['--import', 'tsx', 'src/cli.ts'];
+export const CLI = nodeArgs('src/cli.ts');
 
 export interface CliResult {
   code: number | null;

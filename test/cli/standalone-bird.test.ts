@@ -119,7 +119,7 @@ async function startSpeaker(t: ExecutionContext, file: string, node: string, adm
   await waitFor(async () => {
     if (p.child.exitCode !== null) throw new Error(`standalone exited ${p.child.exitCode}: ${p.stderr()}`);
     return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200;
-  }, { what: 'standalone ready', timeoutMs: 20000, intervalMs: 100 });
+  }, { what: 'standalone ready', timeoutMs: 60000, intervalMs: 100 });
   return p;
 }
 

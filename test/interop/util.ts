@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionSpec } from '../../src/bgp/index.js';
+import { nodeArgs } from '../entry.js';
 import { makeTempDir, onExitSync, removeDir, waitFor } from '../peers/proc.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +46,7 @@ export async function startSpeakerProcess(specs: SessionSpec[], opts: { netns?: 
   const dir = await makeTempDir('ebgp-speaker');
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ specs, listen: opts.listen }));
-  const argv = [process.execPath, '--import', 'tsx', join(ROOT, 'test/interop/driver.ts'), file];
+  const argv = [process.execPath, ...nodeArgs('test/interop/driver.ts'), file];
   const full = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
   const child = spawn(full[0]!, full.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: StateLine[] = [];
