@@ -14,27 +14,25 @@ import { Connection, type ConnectionHandlers } from './connection.js';
 import { step, type FsmAction, type FsmEvent, type FsmState, type NotificationSpec } from './fsm.js';
 import {
   buildOpen,
-  compareBgpIdentifiers,
   familyOfAfi,
   negotiate,
   summarize,
-  type Family,
   type LocalOpenParams,
   type Negotiated,
 } from './negotiate.js';
 import { backoffDelay, HoldTimer, Timer } from './timers.js';
 import { ReceivedRoutes } from './received.js';
+import { Candidate, keepExisting } from './collision.js';
+import { maxPrefixNotification, stopNotification, type StopMode } from './stop-notice.js';
 import { Advertiser } from './advertiser.js';
 import type { SessionError, SessionEvent, SessionReason, SessionSpec, SessionState, SessionStatus } from './types.js';
 import {
-  AsPathSegmentType,
   CeaseSubcode,
   MAX_EXTENDED_MESSAGE_LENGTH,
   MAX_MESSAGE_LENGTH,
   MessageType,
   NotificationCode,
   OpenErrorSubcode,
-  Origin,
 } from './wire/constants.js';
 import { BgpError } from './wire/errors.js';
 import {
@@ -43,12 +41,9 @@ import {
   decodeMessage,
   decodeUpdate,
   describeNotification,
-  encodeEndOfRib,
   encodeKeepalive,
   encodeNotification,
   encodeOpen,
-  encodePathAttributes,
-  encodeShutdownCommunication,
   endOfRibFamily,
 } from './wire/index.js';
 import type { OpenMessage } from './wire/types.js';
@@ -66,14 +61,7 @@ export interface DialRequest {
 /** Opens the transport; rejects with an error carrying `kind` ('refused' | 'timeout' | ...) and words. */
 export type Dialer = (request: DialRequest) => Promise<Duplex>;
 
-/** How a session is stopped on purpose. */
-export type StopMode =
-  /** SIGTERM: the peer keeps our routes as stale (RFC 4724; RFC 8538 when negotiated). */
-  | 'graceful'
-  /** The peer was removed from the configuration: the peer drops our routes now. */
-  | 'deconfigure'
-  /** A setting that needs a new session changed (address, ASN, key, timers). */
-  | 'reconfigure';
+export type { StopMode } from './stop-notice.js';
 
 export interface SessionOptions {
   readonly spec: SessionSpec;
@@ -89,12 +77,6 @@ export interface SessionOptions {
 
 const DEFAULTS = { port: 179, holdTime: 90, connectRetryTime: 120, connectTimeout: 30, restartTime: 600 };
 
-/** A peer-initiated connection that arrived while ours was in OpenSent/OpenConfirm (RFC 4271 §6.8). */
-interface Candidate {
-  readonly conn: Connection;
-  readonly hold: Timer;
-  open?: OpenMessage;
-}
 
 export class Session {
   readonly spec: SessionSpec;
@@ -182,7 +164,7 @@ export class Session {
   /** Stops the session on purpose and resolves once the connection is closed. */
   stop(mode: StopMode): Promise<void> {
     this.stopped = true;
-    const notification = this.stopNotification(mode);
+    const notification = stopNotification(mode, this.negotiated, this.fsmState === 'Established');
     const reason: SessionReason = mode === 'reconfigure' ? 'ConfigChanged' : 'AdminStop';
     const words = {
       graceful: 'speaker stopped (graceful restart: the peer keeps our routes as stale)',
@@ -385,26 +367,7 @@ export class Session {
     this.conn?.send(encodeNotification(n.code, n.subcode, n.data));
   }
 
-  private stopNotification(mode: StopMode): NotificationSpec | undefined {
-    const n = this.negotiated;
-    const established = this.fsmState === 'Established' && n !== null;
-    if (mode === 'graceful') {
-      if (established && n.gracefulRestart.local && n.gracefulRestart.peer) {
-        // RFC 8538 §2: with N on both sides any Cease but Hard Reset keeps our
-        // routes; without it, closing TCP alone does (RFC 4724 §4.2).
-        return n.gracefulRestart.notification
-          ? { code: NotificationCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data: encodeShutdownCommunication('speaker restarting') }
-          : undefined;
-      }
-      return { code: NotificationCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN };
-    }
-    const subcode = mode === 'deconfigure' ? CeaseSubcode.PEER_DE_CONFIGURED : CeaseSubcode.OTHER_CONFIGURATION_CHANGE;
-    if (mode === 'deconfigure' && established && n.gracefulRestart.notification) {
-      // RFC 8538 §3: Hard Reset carries the Cease it stands for (code, subcode).
-      return { code: NotificationCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data: Uint8Array.of(NotificationCode.CEASE, subcode) };
-    }
-    return { code: NotificationCode.CEASE, subcode };
-  }
+
 
   // ---- transport ----
 
@@ -557,13 +520,8 @@ export class Session {
       this.pendingError = this.error('MaxPrefixesExceeded', `${this.spec.peerAddress} sent ${this.received.count} prefixes, more than the limit of ${max}`);
       // RFC 4486 §4: AFI and SAFI of the family that went over, then the limit;
       // the count spans families, so name the one this UPDATE announced.
-      const data = new Uint8Array(7);
-      const view = new DataView(data.buffer);
       const overflowing = update.nlri.length === 0 && update.mpReach ? update.mpReach : { afi: 1, safi: 1 };
-      view.setUint16(0, overflowing.afi);
-      data[2] = overflowing.safi;
-      view.setUint32(3, max);
-      this.fire({ type: 'AutomaticStop', notification: { code: NotificationCode.CEASE, subcode: CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED, data } });
+      this.fire({ type: 'AutomaticStop', notification: maxPrefixNotification(overflowing.afi, overflowing.safi, max) });
       return;
     }
     this.fire({ type: 'UpdateMsg' });
@@ -607,51 +565,24 @@ export class Session {
   // ---- connection collision (RFC 4271 §6.8) ----
 
   private startCandidate(stream: Duplex, info: { localAddress?: string; remoteAddress?: string }): void {
-    let candidate: Candidate;
-    const conn = new Connection(
-      stream,
-      {
-        onFrame: (type, body) => {
-          if (this.candidate !== candidate) return;
-          if (type !== MessageType.OPEN) {
-            this.dropCandidate({ code: NotificationCode.FSM_ERROR, subcode: 1 });
-            return;
-          }
-          try {
-            candidate.open = decodeOpen(body);
-            negotiate(this.local, this.spec.peerAs, candidate.open, this.spec.keepaliveTime);
-          } catch (err) {
-            if (!(err instanceof BgpError)) throw err;
-            this.dropCandidate(err);
-            return;
-          }
-          this.resolveCollision(candidate.open.bgpIdentifier, 'candidate', body);
-        },
-        onHeaderError: (err) => this.candidate === candidate && this.dropCandidate(err),
-        onClose: () => {
-          if (this.candidate === candidate) {
-            candidate.hold.stop();
-            this.candidate = null;
-          }
-        },
-        onDrain: () => undefined,
+    const ourOpen = encodeOpen(buildOpen({ ...this.local, restarting: this.restarting }));
+    const candidate: Candidate = new Candidate(stream, info, this.clock, ourOpen, {
+      check: (open) => void negotiate(this.local, this.spec.peerAs, open, this.spec.keepaliveTime),
+      opened: (open, body) => {
+        if (this.candidate === candidate) this.resolveCollision(open.bgpIdentifier, 'candidate', body);
       },
-      { ...info, initiatedLocally: false },
-    );
-    candidate = { conn, hold: new Timer(this.clock, () => this.dropCandidate({ code: NotificationCode.HOLD_TIMER_EXPIRED, subcode: 0 })) };
+      gone: () => {
+        if (this.candidate === candidate) this.candidate = null;
+      },
+    });
     this.candidate = candidate;
-    candidate.hold.start(240_000);
-    conn.send(encodeOpen(buildOpen({ ...this.local, restarting: this.restarting })));
     this.log.info('connection collision: peer connected while ours is opening');
   }
 
   private dropCandidate(n: NotificationSpec): void {
     const c = this.candidate;
-    if (!c) return;
     this.candidate = null;
-    c.hold.stop();
-    c.conn.send(encodeNotification(n.code, n.subcode, n.data));
-    void c.conn.close();
+    c?.drop(n);
   }
 
   /**
@@ -662,10 +593,9 @@ export class Session {
     const primary = this.conn;
     const candidate = this.candidate;
     if (!candidate) return false;
-    const keepLocal = compareBgpIdentifiers(this.spec.routerId, peerId) > 0;
     // RFC 4271 §6.8 compares two live connections; when ours already failed
     // (Active/Idle/Connect), the peer's connection is the only one left: keep it.
-    const keepPrimary = primary !== null && keepLocal === primary.info.initiatedLocally;
+    const keepPrimary = keepExisting(this.spec.routerId, peerId, primary?.info ?? null);
     this.log.info({ peerId, keep: keepPrimary ? 'existing' : 'new' }, 'connection collision resolved');
     if (keepPrimary) {
       this.dropCandidate({ code: NotificationCode.CEASE, subcode: CeaseSubcode.CONNECTION_COLLISION_RESOLUTION });
@@ -674,7 +604,7 @@ export class Session {
     // The candidate wins: close ours with Cease/Connection Collision Resolution
     // and carry on in OpenSent on the peer's connection (we sent OPEN there already).
     this.candidate = null;
-    candidate.hold.stop();
+    const won = candidate.adopt();
     if (primary) {
       primary.send(encodeNotification(NotificationCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
       void primary.close();
@@ -690,7 +620,7 @@ export class Session {
     this.negotiated = null;
     this.fsmState = 'OpenSent';
     if (from !== 'OpenSent') this.transition(from, 'OpenSent');
-    this.rehome(candidate.conn);
+    this.rehome(won);
     this.holdTimer.start(240);
     if (openedOn === 'candidate' && candidateOpen) this.onOpen(candidateOpen);
     return true;

@@ -1,9 +1,127 @@
-// `bgp-speaker run`: being written (placeholder registered so the entry point builds).
+// `bgp-speaker run`: the in-cluster agent (DaemonSet). Reads flags and
+// environment (NODE_NAME, and the in-cluster service account or a
+// kubeconfig), starts the agent (src/controller/agent.ts) and the admin
+// endpoint (/healthz, /readyz, /status, /metrics), and on SIGTERM or SIGINT
+// stops the sessions gracefully (RFC 4724: the peer keeps our routes as
+// stale for the restart time) and exits 0.
+
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
+import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, startAdmin, type AdminServer } from '../admin/server.js';
+import { startAgent } from '../controller/agent.js';
+import { createLogger, type LogLevel } from '../log.js';
+
+interface RunFlags {
+  nodeName?: string;
+  kubeconfig?: string;
+  adminAddress: string;
+  logLevel: LogLevel;
+  listen?: string;
+  routerId?: string;
+  localAddress?: string;
+}
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** `HOST:PORT` or `[IPv6]:PORT` for the BGP listener. */
+function parseListen(text: string): { address: string; port: number } {
+  const r = parseAdminAddress(text);
+  if (!r) throw new Error(`--listen ${JSON.stringify(text)}: give HOST:PORT, e.g. 0.0.0.0:179`);
+  return r;
+}
+
+/** In-cluster service account when running in a pod, else the given or default kubeconfig. */
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
 
 export function registerRun(program: Command): void {
-  program.command('run').description('not yet available').action(() => {
-    process.stderr.write('bgp-speaker run: not yet available in this build\n');
-    process.exitCode = 2;
-  });
+  program
+    .command('run')
+    .description('run in a Kubernetes cluster: watch BGPPeers, Nodes and Secrets, run the sessions this node is elected for, write status and events')
+    .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, from the downward API)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: the in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
+    .option('--admin-address <host:port>', 'admin endpoint (/healthz, /readyz, /status, /metrics); "off" disables it', DEFAULT_ADMIN_ADDRESS)
+    .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, 'info')
+    .option('--listen <host:port>', 'also accept BGP connections from configured peers here, e.g. 0.0.0.0:179')
+    .option('--router-id <ipv4>', 'BGP Identifier (default: the Node\'s IPv4 InternalIP)')
+    .option('--local-address <ip>', 'source address of sessions (default: the Node\'s InternalIP)')
+    .action(async (flags: RunFlags) => {
+      if (!LEVELS.includes(flags.logLevel)) {
+        process.stderr.write(`bgp-speaker run: --log-level must be one of ${LEVELS.join(', ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const log = createLogger({ level: flags.logLevel });
+      const nodeName = flags.nodeName ?? process.env.NODE_NAME;
+      if (!nodeName) {
+        process.stderr.write('bgp-speaker run: no node name: pass --node-name or set NODE_NAME (fieldRef spec.nodeName in the DaemonSet)\n');
+        process.exitCode = 2;
+        return;
+      }
+      let admin: { address: string; port: number } | null;
+      let listen: { address: string; port: number } | undefined;
+      let kubeconfig: KubeConfig;
+      try {
+        admin = parseAdminAddress(flags.adminAddress);
+        listen = flags.listen ? parseListen(flags.listen) : undefined;
+        kubeconfig = loadKubeConfig(flags.kubeconfig);
+      } catch (err) {
+        process.stderr.write(`bgp-speaker run: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+
+      const agent = await startAgent({
+        kubeconfig,
+        nodeName,
+        log,
+        ...(listen ? { speakerOptions: { listen } } : {}),
+        ...(flags.routerId ? { routerId: flags.routerId } : {}),
+        ...(flags.localAddress ? { localAddress: flags.localAddress } : {}),
+      });
+      let adminServer: AdminServer | null = null;
+      if (admin) {
+        adminServer = await startAdmin({
+          ...admin,
+          log,
+          ready: () => agent.ready(),
+          status: () => {
+            const now = Date.now();
+            const st = agent.state();
+            return {
+              node: nodeName,
+              sessions: agent.speaker.status().map((s) => adminSession(s, now)),
+              ...(st.problems.length > 0 ? { problems: [...st.problems] } : {}),
+            };
+          },
+        });
+        log.info({ admin: adminServer.address() }, 'admin endpoint listening');
+      }
+      log.info({ node: nodeName, listen }, 'agent started');
+
+      let stopping = false;
+      const shutdown = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping: closing sessions gracefully');
+        void (async () => {
+          try {
+            await agent.stop('graceful');
+            await adminServer?.close();
+            log.info('stopped');
+            process.exit(0);
+          } catch (err) {
+            log.error({ err }, 'error while stopping');
+            process.exit(1);
+          }
+        })();
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
 }

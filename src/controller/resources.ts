@@ -97,7 +97,8 @@ export interface SpeakerStatus {
   localAddress?: string;
   peerRouterID?: string;
   holdTime?: number;
-  gracefulRestart?: boolean;
+  /** RFC 4724 as negotiated (status.ts GracefulRestartStatus writes it). */
+  gracefulRestart?: { enabled?: boolean; local?: boolean; peer?: boolean; peerRestartTime?: number; notification?: boolean };
   advertisedPrefixes?: number;
   receivedPrefixes?: number;
   lastError?: string;

@@ -1,0 +1,399 @@
+// The in-cluster agent (`bgp-speaker run`), usable in-process: informers ->
+// Reconciler -> Speaker, and back from the speaker to BGPPeer status and
+// Events. Several agents with distinct node names can run in one process
+// (tests do).
+//
+// API server load stays flat in large clusters: an agent that speaks for no
+// BGPPeer watches only BGPPeers and its own Node (field selector
+// metadata.name=<node>). It starts the all-Nodes and kube-system Secrets
+// informers only when it may be a speaker — it is listed in some
+// localSpeakers, or some BGPPeer elects by rendezvous hashing among nodes
+// that include this one (that election needs every candidate Node) — and
+// stops them when that ends. While they are listing for the first time the
+// desired state is held, so a half-filled cache never withdraws a route or
+// reports a missing Secret.
+//
+// While the API server is unreachable the informers keep their caches, so
+// the sessions and routes stay as they are (graceful restart, RFC 4724, is
+// for the speaker's own restarts; an API outage needs no BGP change at all).
+
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type Logger from 'bunyan';
+import { Speaker, systemClock, type Clock, type SessionEvent, type SessionSpec, type SpeakerOptions } from '../bgp/index.js';
+import type { DesiredState } from './desired-state.js';
+import { electSpeakers, listedSpeakers } from './election.js';
+import { EventRecorder, sessionEventRecord } from './events.js';
+import { Informer } from './informers.js';
+import { describeApiError, kubeApi, statusCode, type KubeApi } from './kube.js';
+import { Reconciler } from './reconciler.js';
+import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
+import { GROUP, PLURAL, SECRET_NAMESPACE, VERSION, isError } from './resources.js';
+import { matches, parseSelector } from './selector.js';
+import {
+  KeyedRateLimiter,
+  conditionChanged,
+  currentCondition,
+  entryKey,
+  entryPatch,
+  establishedCondition,
+  problemEntry,
+  rfc3339,
+  speakerEntry,
+  withCondition,
+  type SpeakerEntry,
+} from './status.js';
+
+export interface AgentOptions {
+  readonly kubeconfig: KubeConfig;
+  readonly nodeName: string;
+  readonly log: Logger;
+  /** Options of the Speaker the agent builds (listener, clock, transport). */
+  readonly speakerOptions?: Omit<SpeakerOptions, 'log'>;
+  /** API calls; default client-node through the kubeconfig. */
+  readonly api?: KubeApi;
+  /** BGP Identifier instead of the Node's IPv4 InternalIP. */
+  readonly routerId?: string;
+  /** Source address instead of the Node's InternalIP. */
+  readonly localAddress?: string;
+  /** TCP connect timeout of every session, seconds (default the speaker's, 30). */
+  readonly connectTimeout?: number;
+  /** Minimum time between two status patches of one BGPPeer; default 1000 ms. */
+  readonly statusIntervalMs?: number;
+  /** How often prefix counts are re-read for status; default 5000 ms. */
+  readonly statusRefreshMs?: number;
+  /** Minimum time between two writes of one Event; default 1000 ms. */
+  readonly eventIntervalMs?: number;
+  /** Informer retry backoff after an API error; default 1 s doubling to 30 s. */
+  readonly informerBackoff?: { readonly firstMs: number; readonly maxMs: number };
+  /** Clock of the rate limiters; default the system clock. */
+  readonly clock?: Clock;
+}
+
+export interface AgentState {
+  readonly node: string;
+  /** Watching all Nodes and the Secrets: this node speaks or may be elected. */
+  readonly fullView: boolean;
+  readonly speakerFor: readonly string[];
+  readonly problems: readonly string[];
+  readonly informers: Readonly<Record<string, { running: boolean; synced: boolean; lastError?: string }>>;
+}
+
+export interface Agent {
+  readonly speaker: Speaker;
+  readonly reconciler: Reconciler;
+  /** The informers have listed once and the desired state was applied. */
+  ready(): boolean;
+  state(): AgentState;
+  /** 'graceful' on SIGTERM (the peer keeps our routes), 'deconfigure' to withdraw. */
+  stop(mode?: 'graceful' | 'deconfigure'): Promise<void>;
+}
+
+/** Drops what the agent never reads, so a large cluster costs less memory; keeps resourceVersion. */
+function trimMeta(m: KubernetesObject['metadata']): KubernetesObject['metadata'] {
+  if (!m) return m;
+  const { managedFields: _mf, annotations: _a, ownerReferences: _o, ...rest } = m;
+  return rest;
+}
+
+function trimNode(n: KubernetesObject): KubernetesObject {
+  const o = n as Node & KubernetesObject;
+  const ready = o.status?.conditions?.filter((c) => c?.type === 'Ready');
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: trimMeta(o.metadata as KubernetesObject['metadata']),
+    spec: { podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, unschedulable: o.spec?.unschedulable },
+    status: { addresses: o.status?.addresses, conditions: ready },
+  } as KubernetesObject;
+}
+
+function trimOther(o: KubernetesObject): KubernetesObject {
+  return { ...o, metadata: trimMeta(o.metadata) };
+}
+
+/**
+ * Whether this node may speak for some BGPPeer and so needs every Node and
+ * the Secrets: listed in localSpeakers, or a rendezvous candidate (Ready
+ * and matching nodeSelector, or any node when the selector does not parse:
+ * then some node must report it).
+ */
+export function needsFullView(peers: readonly BGPPeer[], node: string, self: Node | undefined): boolean {
+  for (const p of peers) {
+    const listed = listedSpeakers(p);
+    if (listed.length > 0) {
+      if (listed.includes(node)) return true;
+      continue;
+    }
+    let selector;
+    try {
+      selector = parseSelector(typeof p.spec?.nodeSelector === 'string' ? p.spec.nodeSelector : '');
+    } catch {
+      return true;
+    }
+    if (self && matches(selector, self.metadata?.labels)) return true;
+  }
+  return false;
+}
+
+/** Problems that concern one BGPPeer on this node: its own, and errors of Nodes and Secrets that stop its session. */
+function problemsOf(peer: string, problems: readonly Problem[]): Problem[] {
+  return problems.filter((p) => (p.kind === 'BGPPeer' ? p.name === peer : isError(p)));
+}
+
+interface PeerBook {
+  uid?: string;
+  /** Entry text last written (or seen on the server at start); '' = none. */
+  sentEntry?: string;
+  sentCondition?: { key: string; at: number };
+  /** The problem that keeps this node's session from being created, and since when. */
+  blocking?: { line: string; since: number };
+  /** Problem lines already reported as Events while they last. */
+  reported: Set<string>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const { nodeName: node, log: baseLog } = options;
+  const log = baseLog.child({ node });
+  const api = options.api ?? kubeApi(options.kubeconfig);
+  const clock = options.clock ?? systemClock;
+  const speaker = new Speaker({ ...(options.speakerOptions ?? {}), log });
+  const connectTimeout = options.connectTimeout;
+  const sink = {
+    sync: (specs: readonly SessionSpec[]) =>
+      speaker.sync(connectTimeout === undefined ? specs : specs.map((s) => ({ ...s, connectTimeout }))),
+  };
+
+  let stopping = false;
+  let lastObjects: ObjectSet | null = null;
+  let lastState: DesiredState | null = null;
+  let speakerFor = new Set<string>();
+  const books = new Map<string, PeerBook>();
+  const book = (name: string): PeerBook => {
+    let b = books.get(name);
+    if (!b) {
+      b = { reported: new Set() };
+      books.set(name, b);
+    }
+    return b;
+  };
+
+  const events = new EventRecorder({ api, node, log, clock, ...(options.eventIntervalMs !== undefined ? { intervalMs: options.eventIntervalMs } : {}) });
+
+  const informerCommon = {
+    kubeconfig: options.kubeconfig,
+    log,
+    onChange: () => evaluate(),
+    ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
+  };
+  const peers = new Informer<KubernetesObject>({
+    ...informerCommon,
+    path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+    list: () => api.listBGPPeers(),
+    trim: trimOther,
+  });
+  const selfSelector = `metadata.name=${node}`;
+  const self = new Informer<KubernetesObject>({
+    ...informerCommon,
+    path: '/api/v1/nodes',
+    fieldSelector: selfSelector,
+    list: () => api.listNodes(selfSelector),
+    trim: trimNode,
+  });
+  const nodes = new Informer<KubernetesObject>({ ...informerCommon, path: '/api/v1/nodes', list: () => api.listNodes(), trim: trimNode });
+  const secrets = new Informer<KubernetesObject>({
+    ...informerCommon,
+    path: `/api/v1/namespaces/${SECRET_NAMESPACE}/secrets`,
+    list: () => api.listSecrets(),
+    trim: trimOther,
+  });
+  let fullView = false;
+
+  const reconciler = new Reconciler({
+    speaker: sink,
+    nodeName: node,
+    log,
+    ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    onDesired: (state, objects) => onDesired(state, objects),
+  });
+
+  function evaluate(): void {
+    if (stopping || !peers.synced || !self.synced) return;
+    const bgpPeers = peers.list() as unknown as BGPPeer[];
+    const me = (self.get(node) ?? nodes.get(node)) as unknown as Node | undefined;
+    const want = needsFullView(bgpPeers, node, me);
+    if (want !== fullView) {
+      fullView = want;
+      log.info({ fullView: want }, want ? 'may speak for a BGPPeer: watching Nodes and Secrets' : 'speaks for no BGPPeer: watching only BGPPeers and this Node');
+      if (want) {
+        void nodes.start();
+        void secrets.start();
+      } else {
+        void nodes.stop();
+        void secrets.stop();
+      }
+    }
+    let objects: ObjectSet;
+    if (fullView) {
+      // Hold until both caches are complete: a partial Node list would withdraw routes.
+      if (!nodes.synced || !secrets.synced) return;
+      objects = { bgpPeers, nodes: nodes.list() as unknown as Node[], secrets: secrets.list() as unknown as Secret[] };
+    } else {
+      objects = { bgpPeers, nodes: me ? [me] : [], secrets: [] };
+    }
+    reconciler.update(objects);
+  }
+
+  function onDesired(state: DesiredState, objects: ObjectSet): void {
+    if (stopping) return;
+    lastState = state;
+    lastObjects = objects;
+    const now = Date.now();
+    const next = new Set(state.speakerFor);
+    const sessions = new Set(state.sessions.map((s) => s.name));
+    for (const name of next) {
+      const b = book(name);
+      const peer = objects.bgpPeers.find((p) => p.metadata?.name === name);
+      const mine = problemsOf(name, state.problems);
+      // Events for problems that are new; a problem that goes and comes back is news again.
+      const lines = new Set(mine.map((p) => p.line));
+      for (const p of mine) {
+        if (b.reported.has(p.line)) continue;
+        events.record({ name, ...(peer?.metadata?.uid ? { uid: peer.metadata.uid } : {}) }, { type: 'Warning', reason: p.reason, message: `${node}: ${p.line}` });
+      }
+      b.reported = lines;
+      const blocking = sessions.has(name) ? undefined : mine.find((p) => isError(p));
+      if (!blocking) b.blocking = undefined;
+      else if (b.blocking?.line !== blocking.line) b.blocking = { line: blocking.line, since: now };
+      limiter.mark(name);
+    }
+    // No longer a speaker: remove this node's entry.
+    for (const name of speakerFor) if (!next.has(name)) limiter.mark(name);
+    speakerFor = next;
+  }
+
+  const limiter = new KeyedRateLimiter<string>({
+    clock,
+    intervalMs: options.statusIntervalMs ?? 1000,
+    send: (name) => writeStatus(name),
+    onError: (name, err) => log.warn({ peer: name, error: describeApiError(err), code: statusCode(err) }, 'cannot write BGPPeer status; will retry'),
+  });
+
+  /** This node's entry for a peer it speaks for, from the session or the problem that blocks it. */
+  function ownEntry(name: string, b: PeerBook): SpeakerEntry {
+    const s = speaker.status().find((x) => x.name === name);
+    if (s) return speakerEntry(s);
+    if (b.blocking) return problemEntry({ line: b.blocking.line } as Problem, b.blocking.since);
+    return { state: 'Idle', lastTransitionTime: rfc3339(Date.now()), advertisedPrefixes: 0, receivedPrefixes: 0 };
+  }
+
+  async function writeStatus(name: string): Promise<void> {
+    if (stopping) return;
+    const peer = peers.get(name) as unknown as BGPPeer | undefined;
+    const b = book(name);
+    if (!peer) {
+      books.delete(name);
+      return;
+    }
+    if (b.uid !== peer.metadata.uid) {
+      // A new object (or first sight): what the server holds is the baseline.
+      b.uid = peer.metadata.uid;
+      const seen = peer.status?.speakers?.[node];
+      b.sentEntry = seen ? entryKey(seen as SpeakerEntry) : '';
+      b.sentCondition = undefined;
+    }
+    const status: Record<string, unknown> = {};
+    if (speakerFor.has(name)) {
+      const entry = ownEntry(name, b);
+      const key = entryKey(entry);
+      if (key !== b.sentEntry) status.speakers = { [node]: entryPatch(entry) };
+      const elected = electSpeakers(peer, lastObjects?.nodes ?? []);
+      const cond = establishedCondition({
+        peer,
+        elected,
+        speakers: { ...(peer.status?.speakers ?? {}), [node]: entry },
+        problems: problemsOf(name, lastState?.problems ?? []).filter(isError),
+        previous: currentCondition(peer),
+        nowMs: Date.now(),
+      });
+      const condKey = `${cond.status}|${cond.reason}|${cond.message}|${cond.observedGeneration}`;
+      const recent = b.sentCondition && b.sentCondition.key === condKey && clock.now() - b.sentCondition.at < 10_000;
+      if (conditionChanged(currentCondition(peer), cond) && !recent) {
+        status.conditions = withCondition(peer, cond);
+        status.observedGeneration = peer.metadata.generation;
+      } else if (peer.metadata.generation !== undefined && peer.status?.observedGeneration !== peer.metadata.generation && !recent) {
+        status.observedGeneration = peer.metadata.generation;
+      }
+      if (Object.keys(status).length === 0) return;
+      await patch(name, status);
+      if (status.speakers) b.sentEntry = key;
+      if (status.conditions) b.sentCondition = { key: condKey, at: clock.now() };
+    } else {
+      if (b.sentEntry === '' && peer.status?.speakers?.[node] === undefined) return;
+      await patch(name, { speakers: { [node]: null } });
+      b.sentEntry = '';
+    }
+  }
+
+  async function patch(name: string, status: Record<string, unknown>): Promise<void> {
+    try {
+      await api.patchBGPPeerStatus(name, { status });
+      log.debug({ peer: name, fields: Object.keys(status) }, 'status written');
+    } catch (err) {
+      if (statusCode(err) === 404) {
+        limiter.forget(name);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  speaker.on('state', (e: SessionEvent) => {
+    if (stopping) return;
+    const rec = sessionEventRecord(node, e);
+    if (rec) {
+      const uid = (peers.get(e.name) as KubernetesObject | undefined)?.metadata?.uid;
+      events.record({ name: e.name, ...(uid ? { uid } : {}) }, rec);
+    }
+    limiter.mark(e.name);
+  });
+
+  // Prefix counts change without a state change: re-read them now and then.
+  const refresh = setInterval(() => {
+    for (const name of speakerFor) limiter.mark(name);
+  }, options.statusRefreshMs ?? 5000);
+  refresh.unref();
+
+  await speaker.start();
+  await Promise.all([peers.start(), self.start()]);
+
+  return {
+    speaker,
+    reconciler,
+    ready: () => peers.synced && self.synced && (!fullView || (nodes.synced && secrets.synced)) && reconciler.state !== null,
+    state: () => ({
+      node,
+      fullView,
+      speakerFor: [...speakerFor].sort(),
+      problems: (lastState?.problems ?? []).map((p) => p.line),
+      informers: Object.fromEntries(
+        (
+          [
+            ['bgppeers', peers],
+            ['node', self],
+            ['nodes', nodes],
+            ['secrets', secrets],
+          ] as const
+        ).map(([k, i]) => [k, { running: i.running, synced: i.synced, ...(i.lastError ? { lastError: i.lastError } : {}) }]),
+      ),
+    }),
+    async stop(mode = 'graceful') {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(refresh);
+      await Promise.all([peers.stop(), self.stop(), nodes.stop(), secrets.stop()]);
+      await speaker.stop(mode);
+      await Promise.all([limiter.close(), events.close()]);
+    },
+  };
+}
