@@ -177,7 +177,11 @@ function connectOrActive(state: 'Connect' | 'Active', event: FsmEvent): FsmResul
   }
 }
 
-function openSent(event: FsmEvent): FsmResult {
+/**
+ * Events that OpenSent, OpenConfirm and Established handle alike (§8.2.2);
+ * null for the events each state handles itself.
+ */
+function afterConnect(state: 'OpenSent' | 'OpenConfirm' | 'Established', event: FsmEvent): FsmResult | null {
   switch (event.type) {
     case 'ManualStart':
     case 'AutomaticStart':
@@ -185,13 +189,33 @@ function openSent(event: FsmEvent): FsmResult {
     case 'TcpConnectionConfirmed':
     case 'Tcp_CR_Acked':
       // A second connection is the session's business (collision detection, §6.8).
-      return stay('OpenSent');
-    case 'ManualStop':
-      return manualStop(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN));
+      return stay(state);
     case 'AutomaticStop':
       return failure(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_RESET));
     case 'HoldTimer_Expires':
       return failure(HOLD_TIMER_EXPIRED);
+    case 'BGPHeaderErr':
+    case 'BGPOpenMsgErr':
+      return failure(event.notification);
+    case 'OpenCollisionDump':
+      return failure(cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
+    default:
+      return null;
+  }
+}
+
+/** §8.2.2: a version-error NOTIFICATION does not count against the peer. */
+const versionError: FsmResult = {
+  state: 'Idle',
+  actions: [{ type: 'DropTcpConnection' }, { type: 'ReleaseResources' }, { type: 'ScheduleRestart' }],
+};
+
+function openSent(event: FsmEvent): FsmResult {
+  const common = afterConnect('OpenSent', event);
+  if (common) return common;
+  switch (event.type) {
+    case 'ManualStop':
+      return manualStop(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN));
     case 'TcpConnectionFails':
       // §8.2.2: close, restart the ConnectRetryTimer, listen: Active.
       return {
@@ -212,14 +236,8 @@ function openSent(event: FsmEvent): FsmResult {
           { type: 'StartHoldTimer', seconds: event.holdTime },
         ],
       };
-    case 'BGPHeaderErr':
-    case 'BGPOpenMsgErr':
-      return failure(event.notification);
-    case 'OpenCollisionDump':
-      return failure(cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
     case 'NotifMsgVerErr':
-      // §8.2.2: a version error NOTIFICATION does not count against the peer.
-      return { state: 'Idle', actions: [{ type: 'DropTcpConnection' }, { type: 'ReleaseResources' }, { type: 'ScheduleRestart' }] };
+      return versionError;
     case 'NotifMsg':
       return failure();
     default:
@@ -229,31 +247,18 @@ function openSent(event: FsmEvent): FsmResult {
 }
 
 function openConfirm(event: FsmEvent): FsmResult {
+  const common = afterConnect('OpenConfirm', event);
+  if (common) return common;
   switch (event.type) {
-    case 'ManualStart':
-    case 'AutomaticStart':
-    case 'IdleHoldTimer_Expires':
-    case 'TcpConnectionConfirmed':
-    case 'Tcp_CR_Acked':
-      return stay('OpenConfirm');
     case 'ManualStop':
       return manualStop(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN));
-    case 'AutomaticStop':
-      return failure(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_RESET));
-    case 'HoldTimer_Expires':
-      return failure(HOLD_TIMER_EXPIRED);
     case 'KeepaliveTimer_Expires':
       return stay('OpenConfirm', { type: 'SendKeepalive' }, { type: 'StartKeepaliveTimer' });
     case 'TcpConnectionFails':
     case 'NotifMsg':
       return failure();
     case 'NotifMsgVerErr':
-      return { state: 'Idle', actions: [{ type: 'DropTcpConnection' }, { type: 'ReleaseResources' }, { type: 'ScheduleRestart' }] };
-    case 'BGPHeaderErr':
-    case 'BGPOpenMsgErr':
-      return failure(event.notification);
-    case 'OpenCollisionDump':
-      return failure(cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
+      return versionError;
     case 'KeepAliveMsg':
       return {
         state: 'Established',
@@ -266,21 +271,13 @@ function openConfirm(event: FsmEvent): FsmResult {
 }
 
 function established(event: FsmEvent): FsmResult {
+  const common = afterConnect('Established', event);
+  if (common) return common;
   switch (event.type) {
-    case 'ManualStart':
-    case 'AutomaticStart':
-    case 'IdleHoldTimer_Expires':
-    case 'TcpConnectionConfirmed':
-    case 'Tcp_CR_Acked':
-      return stay('Established');
     case 'ManualStop':
       // No default NOTIFICATION here: the caller decides between a graceful
       // close (none, or RFC 8538 Cease) and a deliberate teardown.
       return manualStop(event.notification);
-    case 'AutomaticStop':
-      return failure(event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_RESET));
-    case 'HoldTimer_Expires':
-      return failure(HOLD_TIMER_EXPIRED);
     case 'KeepaliveTimer_Expires':
       return stay('Established', { type: 'SendKeepalive' }, { type: 'StartKeepaliveTimer' });
     case 'KeepAliveMsg':
@@ -288,15 +285,10 @@ function established(event: FsmEvent): FsmResult {
       return stay('Established', { type: 'RestartHoldTimer' });
     case 'UpdateMsgErr':
       return failure(event.notification);
-    case 'BGPHeaderErr':
-    case 'BGPOpenMsgErr':
-      return failure(event.notification);
     case 'TcpConnectionFails':
     case 'NotifMsg':
     case 'NotifMsgVerErr':
       return failure();
-    case 'OpenCollisionDump':
-      return failure(cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION));
     default:
       // BGPOpen, ConnectRetryTimer: RFC 6608 subcode 3.
       return failure(fsmError(FsmErrorSubcode.UNEXPECTED_MESSAGE_IN_ESTABLISHED));

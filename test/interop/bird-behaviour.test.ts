@@ -8,11 +8,11 @@ import test from 'ava';
 import { Writable } from 'node:stream';
 import bunyan from 'bunyan';
 import type net from 'node:net';
-import { Speaker, type SessionEvent, type SessionSpec } from '../../src/bgp/index.js';
+import { Speaker, type SessionEvent } from '../../src/bgp/index.js';
 import { dial } from '../../src/bgp/transport.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort, requirePeer, startBird, waitFor } from '../peers/index.js';
-import { loopbackAddress } from './util.js';
+import { freePort, requirePeer, waitFor } from '../peers/index.js';
+import { birdPeer, specFor } from './util.js';
 
 function capturingLogger(): { log: bunyan; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -27,21 +27,13 @@ function capturingLogger(): { log: bunyan; lines: Record<string, unknown>[] } {
 
 test('a ROUTE-REFRESH from BIRD is answered with the whole table again', async (t) => {
   if (!requirePeer(t, 'bird')) return;
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port },
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true }],
-  });
-  t.teardown(() => bird.stop());
+  const peer = await birdPeer(t);
+  const { bird } = peer;
   const { log, lines } = capturingLogger();
   const speaker = new Speaker({ log });
   t.teardown(() => speaker.stop('deconfigure'));
   const routes = Array.from({ length: 50 }, (_, i) => ({ prefix: `10.250.${i}.0/24`, nextHop: '127.0.0.11' }));
-  speaker.sync([{ name: 'p', peerAddress: birdAddress, peerPort: port, localAddress: local, localAs: 65010, peerAs: 65001, routerId: local, routes }]);
+  speaker.sync([specFor(peer, { routes })]);
   await bird.waitEstablished('ebs', 15000);
   await waitFor(async () => ((await bird.protocol('ebs')).routes?.imported ?? 0) === 50, { what: '50 routes imported' });
   const before = lines.filter((l) => String(l.msg).startsWith('ROUTE-REFRESH received')).length;
@@ -56,29 +48,15 @@ test('a ROUTE-REFRESH from BIRD is answered with the whole table again', async (
 
 test('more prefixes from the peer than maxPrefixes ends the session with Cease / Maximum Number of Prefixes Reached', async (t) => {
   if (!requirePeer(t, 'bird')) return;
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port },
-    neighbors: [
-      {
-        name: 'ebs',
-        address: local,
-        as: 65010,
-        passive: true,
-        exportRoutes: Array.from({ length: 10 }, (_, i) => ({ prefix: `192.0.2.${i * 16}/28`, nextHop: birdAddress })),
-      },
-    ],
+  const peer = await birdPeer(t, {
+    neighbor: { exportRoutes: Array.from({ length: 10 }, (_, i) => ({ prefix: `192.0.2.${i * 16}/28`, nextHop: '198.51.100.1' })) },
   });
-  t.teardown(() => bird.stop());
+  const { bird } = peer;
   const speaker = new Speaker({ log: silentLogger() });
   const events: SessionEvent[] = [];
   speaker.on('state', (e) => events.push(e));
   t.teardown(() => speaker.stop('deconfigure'));
-  speaker.sync([{ name: 'p', peerAddress: birdAddress, peerPort: port, localAddress: local, localAs: 65010, peerAs: 65001, routerId: local, maxPrefixes: 5, routes: [] }]);
+  speaker.sync([specFor(peer, { maxPrefixes: 5 })]);
   await waitFor(async () => ({ ok: events.some((e) => e.error?.reason === 'MaxPrefixesExceeded'), value: events.map((e) => e.to) }), {
     what: 'the max-prefix limit to trip',
     timeoutMs: 15000,
@@ -95,16 +73,8 @@ test('more prefixes from the peer than maxPrefixes ends the session with Cease /
 
 test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
   if (!requirePeer(t, 'bird')) return;
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port },
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true }],
-  });
-  t.teardown(() => bird.stop());
+  const peer = await birdPeer(t);
+  const { bird } = peer;
   let writes = 0;
   const counting = async (r: Parameters<typeof dial>[0]): Promise<net.Socket> => {
     const socket = await dial(r);
@@ -119,7 +89,7 @@ test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
   t.teardown(() => speaker.stop('deconfigure'));
   const routes: { prefix: string; nextHop: string }[] = [];
   for (let i = 0; i < 100_000; i++) routes.push({ prefix: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, nextHop: '127.0.0.11' });
-  speaker.sync([{ name: 'p', peerAddress: birdAddress, peerPort: port, localAddress: local, localAs: 65010, peerAs: 65001, routerId: local, routes }]);
+  speaker.sync([specFor(peer, { routes })]);
   await bird.waitEstablished('ebs', 15000);
   await waitFor(async () => ({ ok: ((await bird.protocol('ebs')).routes?.imported ?? 0) === 100_000, value: (await bird.protocol('ebs')).routes }), {
     what: '100,000 routes imported by BIRD',
@@ -134,18 +104,9 @@ test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
 
 test('when BIRD dials us while we dial BIRD, collision detection leaves one Established session', async (t) => {
   if (!requirePeer(t, 'bird')) return;
-  const birdPort = await freePort();
   const ourPort = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port: birdPort },
-    // BIRD dials our listener (port = ourPort) and accepts on its own.
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: false, port: ourPort }],
-  });
-  t.teardown(() => bird.stop());
+  // BIRD dials our listener (port = ourPort) and accepts on its own.
+  const { bird, address: birdAddress, port: birdPort, local } = await birdPeer(t, { neighbor: { passive: false, port: ourPort } });
   const speaker = new Speaker({ log: silentLogger(), listen: { address: local, port: ourPort } });
   await speaker.start();
   t.teardown(() => speaker.stop('deconfigure'));

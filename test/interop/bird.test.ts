@@ -8,8 +8,8 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Speaker, type SessionEvent, type SessionSpec } from '../../src/bgp/index.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort, requirePeer, startBird, waitFor, type BirdHandle, type BirdNeighbor } from '../peers/index.js';
-import { loopbackAddress } from './util.js';
+import { requirePeer, waitFor, type BirdHandle } from '../peers/index.js';
+import { birdPeer, specFor } from './util.js';
 
 interface Setup {
   bird: BirdHandle;
@@ -22,33 +22,12 @@ async function setup(
   t: ExecutionContext,
   opts: { localAs: number; peerAs: number; routes: SessionSpec['routes']; password?: string; birdPassword?: string; gracefulRestart?: boolean },
 ): Promise<Setup> {
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const neighbor: BirdNeighbor = {
-    name: 'ebs',
-    address: local,
-    as: opts.localAs,
-    passive: true,
-    ipv4: true,
-    ipv6: true,
-    password: opts.birdPassword ?? opts.password,
-    gracefulRestart: opts.gracefulRestart ?? true,
-  };
-  const bird = await startBird({ routerId: birdAddress, localAs: opts.peerAs, listen: { address: birdAddress, port }, neighbors: [neighbor] });
-  t.teardown(() => bird.stop());
-  const spec: SessionSpec = {
-    name: 'peer',
-    peerAddress: birdAddress,
-    peerPort: port,
-    localAddress: local,
-    localAs: opts.localAs,
-    peerAs: opts.peerAs,
-    routerId: local,
-    md5Key: opts.password,
-    connectTimeout: 3,
-    routes: opts.routes,
-  };
+  const peer = await birdPeer(t, {
+    localAs: opts.peerAs,
+    neighbor: { as: opts.localAs, ipv4: true, ipv6: true, password: opts.birdPassword ?? opts.password, gracefulRestart: opts.gracefulRestart ?? true },
+  });
+  const bird = peer.bird;
+  const spec = specFor(peer, { localAs: opts.localAs, peerAs: opts.peerAs, md5Key: opts.password, routes: opts.routes });
   const speaker = new Speaker({ log: silentLogger() });
   const events: SessionEvent[] = [];
   speaker.on('state', (e) => events.push(e));
@@ -180,16 +159,7 @@ test('TCP MD5 with a wrong password does not establish and says why', async (t) 
 
 test('a peer that uses another AS gets OPEN Message Error / Bad Peer AS and the reason says so', async (t) => {
   if (!requirePeer(t, 'bird')) return;
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65002,
-    listen: { address: birdAddress, port },
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true }],
-  });
-  t.teardown(() => bird.stop());
+  const { bird, address: birdAddress, port, local } = await birdPeer(t, { localAs: 65002 });
   const speaker = new Speaker({ log: silentLogger() });
   const events: SessionEvent[] = [];
   speaker.on('state', (e) => events.push(e));

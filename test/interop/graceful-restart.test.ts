@@ -8,8 +8,8 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { SessionSpec } from '../../src/bgp/index.js';
-import { freePort, requirePeer, startBird, waitFor, type BirdHandle } from '../peers/index.js';
-import { loopbackAddress, startSpeakerProcess } from './util.js';
+import { requirePeer, waitFor, type BirdHandle } from '../peers/index.js';
+import { birdPeer, specFor, startSpeakerProcess } from './util.js';
 
 const ROUTES = [
   { prefix: '10.244.1.0/24', nextHop: '127.0.0.11' },
@@ -18,28 +18,9 @@ const ROUTES = [
 ];
 
 async function setup(t: ExecutionContext): Promise<{ bird: BirdHandle; spec: SessionSpec }> {
-  const port = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port },
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true, ipv4: true, ipv6: true, gracefulRestart: true }],
-  });
-  t.teardown(() => bird.stop());
-  const spec: SessionSpec = {
-    name: 'peer',
-    peerAddress: birdAddress,
-    peerPort: port,
-    localAddress: local,
-    localAs: 65010,
-    peerAs: 65001,
-    routerId: local,
-    connectTimeout: 3,
-    gracefulRestart: { enabled: true, restartTime: 600 },
-    routes: ROUTES,
-  };
+  const peer = await birdPeer(t, { neighbor: { ipv4: true, ipv6: true, gracefulRestart: true } });
+  const spec = specFor(peer, { gracefulRestart: { enabled: true, restartTime: 600 }, routes: ROUTES });
+  const bird = peer.bird;
   return { bird, spec };
 }
 

@@ -8,8 +8,8 @@ import net from 'node:net';
 import type { SessionSpec } from '../../src/bgp/index.js';
 import { buildOpen } from '../../src/bgp/negotiate.js';
 import { decodeNotification, encodeKeepalive, encodeOpen, Framer, MessageType } from '../../src/bgp/wire/index.js';
-import { freePort, requirePeer, startBird, waitFor } from '../peers/index.js';
-import { loopbackAddress, startSpeakerProcess } from './util.js';
+import { freePort, requirePeer, waitFor } from '../peers/index.js';
+import { birdPeer, loopbackAddress, startSpeakerProcess } from './util.js';
 
 interface Hostile {
   address: string;
@@ -65,16 +65,8 @@ const MARKER = 'ff'.repeat(16);
 test('hostile peers get the RFC NOTIFICATIONs while the session with BIRD stays up', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   // A real peer whose session must survive everything below.
-  const birdPort = await freePort();
-  const birdAddress = loopbackAddress();
-  const local = loopbackAddress();
-  const bird = await startBird({
-    routerId: birdAddress,
-    localAs: 65001,
-    listen: { address: birdAddress, port: birdPort },
-    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true }],
-  });
-  t.teardown(() => bird.stop());
+  const peer = await birdPeer(t);
+  const { bird, address: birdAddress, port: birdPort, local } = peer;
 
   // OPEN with version 3: OPEN Message Error / Unsupported Version Number, data = 4 (RFC 4271 §6.2).
   const badVersion = await hostilePeer((s) => {

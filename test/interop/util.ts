@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionSpec } from '../../src/bgp/index.js';
 import { nodeArgs } from '../entry.js';
-import { makeTempDir, onExitSync, removeDir, waitFor } from '../peers/proc.js';
+import type { ExecutionContext } from 'ava';
+import { freePort, makeTempDir, onExitSync, removeDir, waitFor } from '../peers/proc.js';
+import { startBird, type BirdHandle, type BirdNeighbor } from '../peers/bird.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let counter = 0;
@@ -106,4 +108,50 @@ export async function startSpeakerProcess(specs: SessionSpec[], opts: { netns?: 
   };
   await proc.waitFor((l) => l.event === 'ready', 'speaker process ready');
   return proc;
+}
+
+export interface BirdPeer {
+  readonly bird: BirdHandle;
+  /** Where BIRD listens (the session's peerAddress / peerPort). */
+  readonly address: string;
+  readonly port: number;
+  /** Our side's address: BIRD's neighbor, the session's localAddress. */
+  readonly local: string;
+}
+
+/**
+ * A BIRD on a fresh loopback address and port, with one neighbor `ebs` for
+ * our speaker at a fresh local address (AS 65010 and passive unless given).
+ */
+export async function birdPeer(
+  t: ExecutionContext,
+  opts: { localAs?: number; neighbor?: Partial<BirdNeighbor> } = {},
+): Promise<BirdPeer> {
+  const port = await freePort();
+  const address = loopbackAddress();
+  const local = loopbackAddress();
+  const bird = await startBird({
+    routerId: address,
+    localAs: opts.localAs ?? 65001,
+    listen: { address, port },
+    neighbors: [{ name: 'ebs', address: local, as: 65010, passive: true, ...opts.neighbor }],
+  });
+  t.teardown(() => bird.stop());
+  return { bird, address, port, local };
+}
+
+/** A session spec towards `peer` from its local address (eBGP 65010 -> 65001 unless overridden). */
+export function specFor(peer: BirdPeer, overrides: Partial<SessionSpec> = {}): SessionSpec {
+  return {
+    name: 'peer',
+    peerAddress: peer.address,
+    peerPort: peer.port,
+    localAddress: peer.local,
+    localAs: 65010,
+    peerAs: 65001,
+    routerId: peer.local,
+    connectTimeout: 3,
+    routes: [],
+    ...overrides,
+  };
 }
