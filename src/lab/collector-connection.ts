@@ -155,9 +155,12 @@ export class PeerConnection {
   }
 
   notifyAndClose(code: number, subcode: number, data?: Uint8Array): void {
-    if (!this.socket.destroyed) this.socket.end(encodeNotification(code, subcode, data));
-    // A peer that never closes its side must not keep the socket forever.
-    this.c.clock.setTimeout(() => this.socket.destroy(), 2000);
+    if (this.socket.destroyed) return;
+    // Once the NOTIFICATION is flushed to the kernel the socket can go; a peer
+    // that never reads must not keep it open either (2 s at most).
+    const fallback = this.c.clock.setTimeout(() => this.socket.destroy(), 2000);
+    this.socket.once('close', () => fallback.cancel());
+    this.socket.end(encodeNotification(code, subcode, data), () => this.socket.destroy());
   }
 
   /** The session ended: stop timers, keep or drop routes (RFC 4724 §4.2), tell the collector. */
