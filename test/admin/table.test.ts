@@ -47,11 +47,11 @@ test('the table has one row per session with peer, AS, state, since, counts and 
 });
 
 test('a node without sessions says so, and configuration problems follow the table', (t) => {
-  const text = formatStatusTable({ node: 'node-9', sessions: [], problems: ['BGPPeer p: spec.peerIP: is required'] });
+  const text = formatStatusTable({ node: 'node-9', sessions: [], problems: ['BGPPeer p: spec.peerIP: is missing (required)'] });
   t.deepEqual(text.split('\n'), [
     'NAME  PEER  AS  STATE  SINCE  ADV  RCV  LAST-ERROR',
     '(node node-9 runs no BGP session)',
-    'problem: BGPPeer p: spec.peerIP: is required',
+    'problem: BGPPeer p: spec.peerIP: is missing (required)',
     '',
   ]);
 });

@@ -34,7 +34,7 @@ test('an AS number beyond 32 bits and a missing peerIP are named with object and
   t.is(r.code, 1);
   t.deepEqual(lines(r.stdout), [
     'BGPPeer peer: spec.peerAsNumber: 70000000000 is not an AS number (1..4294967295)',
-    'BGPPeer peer: spec.peerIP: is required',
+    'BGPPeer peer: spec.peerIP: is missing (required)',
   ]);
 });
 

@@ -104,16 +104,16 @@ test('objects of the wrong shape are reported, not thrown on', (t) => {
     }),
   ] as unknown as BGPPeer[];
   t.deepEqual(lines(validateObjects(objects({ bgpPeers: weird }))), [
-    'error InvalidSpec BGPPeer #2: metadata.name: is required',
+    'error InvalidSpec BGPPeer #2: metadata.name: is missing (required)',
     'error InvalidSpec BGPPeer #2: spec: is not an object',
-    'error InvalidSpec BGPPeer no-spec: spec: is required',
-    'error InvalidSpec BGPPeer types: spec.authPassword.secretKeyRef.key: is required',
+    'error InvalidSpec BGPPeer no-spec: spec: is missing (required)',
+    'error InvalidSpec BGPPeer types: spec.authPassword.secretKeyRef.key: is missing (required)',
     'error InvalidSpec BGPPeer types: spec.authPassword.secretKeyRef.name: "Bad_Name" is not a Secret name',
     'error InvalidSpec BGPPeer types: spec.gracefulRestart: true is not an object',
     'error InvalidSpec BGPPeer types: spec.localAsNumber: 23456 is AS_TRANS (RFC 6793), not a real AS number',
     'error InvalidSpec BGPPeer types: spec.localSpeakers: "node-1" is not a list of node names',
     'error InvalidSpec BGPPeer types: spec.nodeSelector: 7 is not a string (a label selector such as "k=v", or "all()")',
-    'error InvalidSpec BGPPeer types: spec.peerAsNumber: is required',
+    'error InvalidSpec BGPPeer types: spec.peerAsNumber: is missing (required)',
     'error InvalidSpec BGPPeer types: spec.peerIP: "224.0.0.5" is not a unicast address',
   ]);
 });
@@ -143,5 +143,5 @@ test('a Secret with stringData only, or data and stringData, passes', (t) => {
 test('a Node without a name is reported with its position', (t) => {
   const n = node('x');
   delete n.metadata.name;
-  t.deepEqual(validateObjects(objects({ nodes: [node('a'), n] })).map((p) => p.line), ['Node #2: metadata.name: is required']);
+  t.deepEqual(validateObjects(objects({ nodes: [node('a'), n] })).map((p) => p.line), ['Node #2: metadata.name: is missing (required)']);
 });
