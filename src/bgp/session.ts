@@ -270,7 +270,9 @@ export class Session {
     if (to === 'Established') {
       this.log.info({ from, to, negotiated: this.negotiated && summarize(this.negotiated) }, 'session established');
     } else if (error) {
-      this.log.warn({ from, to, reason: error.reason, cause: error.message }, 'session down');
+      // A stop we were asked for is news, not a warning.
+      const deliberate = error.reason === 'AdminStop' || error.reason === 'ConfigChanged';
+      this.log[deliberate ? 'info' : 'warn']({ from, to, reason: error.reason, cause: error.message }, 'session down');
     } else {
       this.log.debug({ from, to }, 'state change');
     }
