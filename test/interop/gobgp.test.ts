@@ -18,7 +18,10 @@ interface World {
   speaker: SpeakerProcess;
 }
 
-async function world(t: ExecutionContext, opts: { localAs: number; password?: string; gobgpPassword?: string; routes: (lan: Lan) => SessionSpec['routes'] }): Promise<World> {
+async function world(
+  t: ExecutionContext,
+  opts: { localAs: number; password?: string; gobgpPassword?: string; grNotification?: boolean; routes: (lan: Lan) => SessionSpec['routes'] },
+): Promise<World> {
   const lan = await createLan({ hosts: ['switch', 'node1', 'node2'] });
   t.teardown(() => lan.destroy());
   const sw = lan.host('switch');
@@ -28,7 +31,7 @@ async function world(t: ExecutionContext, opts: { localAs: number; password?: st
     localAs: 65001,
     listenPort: 179,
     netns: sw.ns,
-    neighbors: [{ address: node1.ipv4, as: opts.localAs, passive: true, password: opts.gobgpPassword ?? opts.password, gracefulRestart: true, grTime: 120, ipv4: true, ipv6: true }],
+    neighbors: [{ address: node1.ipv4, as: opts.localAs, passive: true, password: opts.gobgpPassword ?? opts.password, gracefulRestart: true, grTime: 120, grNotification: opts.grNotification, ipv4: true, ipv6: true }],
   });
   t.teardown(() => gobgp.stop());
   const spec: SessionSpec = {
@@ -137,5 +140,39 @@ test('GoBGP keeps our routes stale while the speaker restarts and refreshes them
     const rib = [...(await w.gobgp.rib('ipv4')), ...(await w.gobgp.rib('ipv6'))];
     return { ok: rib.length === 3 && rib.every((p) => !p.stale), value: rib.map((p) => [p.prefix, p.stale]) };
   }, { what: 'three fresh routes after End-of-RIB, the removed one gone', timeoutMs: 30000, intervalMs: 250 });
+  t.pass();
+});
+
+test('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a restart, and de-configuring sends Hard Reset', async (t) => {
+  if (!requirePeer(t, 'gobgp', 'netns')) return;
+  const w = await world(t, { localAs: 65010, grNotification: true, routes: podRoutes });
+  const node1 = w.lan.host('node1');
+  const n = await w.gobgp.waitEstablished(node1.ipv4, 20000);
+  await waitPrefixes(w, podRoutes(w.lan).map((r) => r.prefix), 'four routes');
+  const established = await w.speaker.waitFor((l) => l.to === 'Established', 'Established');
+  t.truthy(established);
+  t.is(n.state, 'ESTABLISHED');
+
+  // SIGTERM: both sides have N, so we say goodbye with Cease / Administrative
+  // Shutdown, and GoBGP must still keep our routes as stale (RFC 8538 §2).
+  t.is(await w.speaker.stop(), 0);
+  await waitFor(async () => {
+    const rib = [...(await w.gobgp.rib('ipv4')), ...(await w.gobgp.rib('ipv6'))];
+    return { ok: rib.length === 4 && rib.every((p) => p.stale), value: rib.map((p) => [p.prefix, p.stale]) };
+  }, { what: 'four stale routes in GoBGP after a Cease under N', timeoutMs: 15000 });
+  t.regex(w.gobgp.log(), /speaker restarting/, "GoBGP received our Cease with its shutdown communication");
+
+  // Back again, then removed from the configuration: Hard Reset, GoBGP drops them now.
+  const again = await startSpeakerProcess([w.spec], { netns: node1.ns });
+  t.teardown(() => again.kill());
+  await waitFor(async () => {
+    const rib = [...(await w.gobgp.rib('ipv4')), ...(await w.gobgp.rib('ipv6'))];
+    return { ok: rib.length === 4 && rib.every((p) => !p.stale), value: rib.map((p) => [p.prefix, p.stale]) };
+  }, { what: 'four fresh routes', timeoutMs: 30000, intervalMs: 250 });
+  again.sync([]);
+  await waitFor(async () => {
+    const rib = [...(await w.gobgp.rib('ipv4')), ...(await w.gobgp.rib('ipv6'))];
+    return { ok: rib.length === 0, value: rib.map((p) => [p.prefix, p.stale]) };
+  }, { what: 'GoBGP dropping every route after Hard Reset', timeoutMs: 15000 });
   t.pass();
 });

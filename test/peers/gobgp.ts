@@ -33,6 +33,8 @@ export interface GobgpNeighborOptions {
   gracefulRestart?: boolean;
   /** Restart Time GoBGP advertises, seconds (default 120). */
   grTime?: number;
+  /** RFC 8538 N bit: a NOTIFICATION other than Hard Reset keeps the peer's routes. */
+  grNotification?: boolean;
   /** Families (default: the session address's family only). */
   ipv4?: boolean;
   ipv6?: boolean;
@@ -110,6 +112,7 @@ export function gobgpConfig(opts: GobgpOptions): string {
     }
     if (n.gracefulRestart) {
       out.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${n.grTime ?? 120}`);
+      if (n.grNotification) out.push('    notification-enabled = true');
     }
     const fams: string[] = [];
     if (n.ipv4 ?? !v6) fams.push('ipv4-unicast');
