@@ -176,3 +176,34 @@ test('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a rest
   }, { what: 'GoBGP dropping every route after Hard Reset', timeoutMs: 15000 });
   t.pass();
 });
+
+test('a session over IPv6 carries both families to GoBGP with the right next hops', async (t) => {
+  if (!requirePeer(t, 'gobgp', 'netns')) return;
+  const lan = await createLan({ hosts: ['switch', 'node1', 'node2'] });
+  t.teardown(() => lan.destroy());
+  const sw = lan.host('switch');
+  const node1 = lan.host('node1');
+  const gobgp = await startGobgp({
+    routerId: sw.ipv4,
+    localAs: 65001,
+    listenPort: 179,
+    netns: sw.ns,
+    neighbors: [{ address: node1.ipv6, as: 65010, passive: true, ipv4: true, ipv6: true }],
+  });
+  t.teardown(() => gobgp.stop());
+  const routes = podRoutes(lan);
+  const speaker = await startSpeakerProcess(
+    [{ name: 'switch6', peerAddress: sw.ipv6, localAddress: node1.ipv6, localAs: 65010, peerAs: 65001, routerId: node1.ipv4, connectTimeout: 3, routes }],
+    { netns: node1.ns },
+  );
+  t.teardown(() => speaker.kill());
+  await gobgp.waitEstablished(node1.ipv6, 20000);
+  const want = routes.map((r) => r.prefix).sort().join(',');
+  let got = new Map<string, string>();
+  await waitFor(async () => {
+    const all = [...(await gobgp.adjIn(node1.ipv6, 'ipv4')), ...(await gobgp.adjIn(node1.ipv6, 'ipv6'))];
+    got = new Map(all.map((p) => [p.prefix, p.nextHop]));
+    return { ok: [...got.keys()].sort().join(',') === want, value: [...got.entries()] };
+  }, { what: 'both families over the IPv6 session', timeoutMs: 20000, intervalMs: 200 });
+  for (const r of routes) t.is(got.get(r.prefix), r.nextHop, r.prefix);
+});
