@@ -21,11 +21,14 @@ export interface SpeakerOptions {
   /** Accept connections from configured peers here (e.g. { address: '0.0.0.0', port: 179 }). */
   readonly listen?: { readonly address: string; readonly port: number };
   /**
-   * RFC 4724 Restart State bit in the first OPEN of each session: the
-   * process has just started and the peer may hold our routes as stale.
-   * Default true; harmless when the peer holds nothing.
+   * RFC 4724 Restart State bit in the first OPEN of sessions created soon
+   * after start-up (restartWindowMs): the process has just (re)started and
+   * the peer may hold our routes as stale. Default true; harmless when the
+   * peer holds nothing. A BGPPeer added later is not a restart.
    */
   readonly restarting?: boolean;
+  /** How long after start-up new sessions count as restarted. Default 120 s. */
+  readonly restartWindowMs?: number;
   readonly random?: () => number;
 }
 
@@ -63,10 +66,12 @@ export class Speaker extends EventEmitter {
   private readonly clock: Clock;
   private readonly dial: Dialer;
   private closed = false;
+  private readonly createdAt: number;
 
   constructor(private readonly options: SpeakerOptions) {
     super();
     this.clock = options.clock ?? systemClock;
+    this.createdAt = this.clock.now();
     this.dial = options.dial ?? ((r) => tcpDial(r));
   }
 
@@ -148,7 +153,7 @@ export class Speaker extends EventEmitter {
       log: this.options.log,
       clock: this.clock,
       dial: this.dial,
-      restarting: this.options.restarting ?? true,
+      restarting: (this.options.restarting ?? true) && this.clock.now() - this.createdAt < (this.options.restartWindowMs ?? 120_000),
       random: this.options.random,
       onEvent: (e) => this.emit('state', e),
     });

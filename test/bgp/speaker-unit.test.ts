@@ -193,3 +193,39 @@ test("stop('graceful') resolves once every connection is closed", async (t) => {
   await settle(5);
   t.is(w.dials.length, 2, 'sync after stop does nothing');
 });
+
+test('only sessions created soon after start-up set the Restart State bit (RFC 4724 §3)', async (t) => {
+  const clock = new FakeClock();
+  const opens: { host: string; r: boolean }[] = [];
+  const peers: ScriptedPeer[] = [];
+  const speaker = new Speaker({
+    log: silentLogger(),
+    clock,
+    restartWindowMs: 60_000,
+    random: () => 0.5,
+    dial: async (r) => {
+      const [ours, theirs] = duplexPair();
+      const peer = new ScriptedPeer(theirs);
+      peers.push(peer);
+      void peer.next('open').then((m) => {
+        const gr = m.capabilities.find((c) => c.code === 64);
+        opens.push({ host: r.host, r: gr !== undefined && 'restartState' in gr && gr.restartState });
+      });
+      return ours;
+    },
+  });
+  t.teardown(async () => {
+    await speaker.stop('deconfigure');
+    for (const p of peers) p.destroy();
+  });
+  speaker.sync([SPEC_A]);
+  await waitFor(() => opens.length === 1, 'the first OPEN');
+  clock.advance(61_000);
+  speaker.sync([SPEC_A, SPEC_B]);
+  await waitFor(() => opens.length === 2, 'the second OPEN');
+  await settle();
+  t.deepEqual(opens, [
+    { host: SPEC_A.peerAddress, r: true },
+    { host: SPEC_B.peerAddress, r: false },
+  ]);
+});
