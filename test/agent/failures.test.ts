@@ -5,6 +5,8 @@
 // whose count grows, also across a restart of the agent).
 
 import test from 'ava';
+import { Writable } from 'node:stream';
+import bunyan from 'bunyan';
 import { freePort, requirePeer, testWithPeer } from '../peers/index.js';
 import { agent, apiServer, bird, eventsOf, nodeObject, peerObject, peerStatus, secretObject, waitUntil } from './helpers.js';
 
@@ -18,7 +20,14 @@ withBird('a wrong password gives FailedEstablish events with the cause in words,
   s.store.put('Secret', 'kube-system', 'bgp-secret', secretObject('bgp-secret', 'wrong-password'));
   s.store.put('Node', '', 'node-1', nodeObject({ name: 'node-1', ip: '127.0.0.31', podCIDR: '10.244.1.0/24' }));
   s.store.put('BGPPeer', '', 'peer', peerObject('peer', { localSpeakers: ['node-1'], peerPort: port, connectRetryTime: 1, authPassword: secretRef }));
-  await agent(t, s, 'node-1');
+  // Everything the agent logs, at the most verbose level, to check no password leaks.
+  const logged: string[] = [];
+  const log = bunyan.createLogger({
+    name: 'agent',
+    level: 'trace',
+    stream: new Writable({ write: (c: Buffer, _e, cb) => (logged.push(c.toString()), cb()) }),
+  });
+  await agent(t, s, 'node-1', { log });
 
   await waitUntil(() => eventsOf(s, 'peer', 'FailedEstablish').length > 0, 'a FailedEstablish event', 30000);
   const [failed] = eventsOf(s, 'peer', 'FailedEstablish');
@@ -37,6 +46,10 @@ withBird('a wrong password gives FailedEstablish events with the cause in words,
   t.like(peerStatus(s, 'peer').conditions[0], { status: 'True', reason: 'AllEstablished' });
   const all = JSON.stringify(s.store.list('Event', 'default')) + JSON.stringify(s.store.get('BGPPeer', '', 'peer'));
   t.false(all.includes('right-password') || all.includes('wrong-password'), 'no password in events or status');
+  const logs = logged.join('');
+  t.true(logs.length > 1000, 'the agent logged (trace level)');
+  t.false(logs.includes('right-password') || logs.includes('wrong-password'), 'no password in the logs');
+  t.false(logs.includes(Buffer.from('right-password').toString('base64')), 'nor its base64 form');
 });
 
 test('a Secret that does not exist gives SecretNotFound, an Idle status with the problem, and no session attempt', async (t) => {
