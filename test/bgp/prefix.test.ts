@@ -93,3 +93,20 @@ test('keys of one million IPv4 prefixes decode quickly', (t) => {
   t.is(seen.size, 65536);
   t.true(ms < 5000, `took ${ms} ms`);
 });
+
+test('the IPv4 fast path agrees with the NLRI form and canonical key for any prefix', async (t) => {
+  const fc = await import('fast-check');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (addr, length) => {
+      const masked = length === 0 ? 0 : (addr & (0xffffffff << (32 - length))) >>> 0;
+      const text = `${masked >>> 24}.${(masked >>> 16) & 255}.${(masked >>> 8) & 255}.${masked & 255}/${length}`;
+      const p = parsePrefix(text);
+      const q = prefixFromNlri(1, length, p.bytes);
+      return p.key === text && q.key === text && p.length === length && p.bytes.length === (length + 7) >> 3;
+    }),
+  );
+  // Non-canonical or host-bit forms leave the fast path and get the general answer.
+  t.throws(() => parsePrefix('10.0.0.1/24'), { message: /host bits are set/ });
+  t.throws(() => parsePrefix('010.0.0.0/8'));
+  t.throws(() => parsePrefix('10.0.0.0/08'), { message: /bad length/ });
+});
