@@ -192,9 +192,10 @@ export class Session {
           stream.destroy();
           return;
         }
-        // Waiting out the backoff: the peer is ready now, so start at once.
-        this.idleHoldTimer.stop();
-        this.fsmState = 'Active';
+        // Waiting out the backoff. RFC 4271 §8.2.2 would refuse the
+        // connection in Idle; the peer is evidently up again, so start now
+        // instead of making it wait for our next attempt.
+        this.enterActive();
         adopt();
         return;
       case 'Connect':
@@ -216,8 +217,7 @@ export class Session {
           // restarted; the old connection is dead.
           this.pendingError = this.error('ConnectionClosed', `${this.spec.peerAddress} opened a new connection (peer restarted)`);
           this.fire({ type: 'TcpConnectionFails' });
-          this.idleHoldTimer.stop();
-          this.fsmState = 'Active';
+          this.enterActive();
           adopt();
         } else {
           const c = new Connection(stream, { onFrame() {}, onHeaderError() {}, onClose() {}, onDrain() {} }, { initiatedLocally: false });
@@ -226,6 +226,13 @@ export class Session {
         }
         return;
     }
+  }
+
+  /** Idle -> Active outside the FSM table, for a peer connection we take at once. */
+  private enterActive(): void {
+    this.idleHoldTimer.stop();
+    this.fsmState = 'Active';
+    this.transition('Idle', 'Active');
   }
 
   status(): SessionStatus {
