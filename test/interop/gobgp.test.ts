@@ -20,24 +20,33 @@ interface World {
 
 async function world(
   t: ExecutionContext,
-  opts: { localAs: number; password?: string; gobgpPassword?: string; grNotification?: boolean; routes: (lan: Lan) => SessionSpec['routes'] },
+  opts: {
+    localAs: number;
+    password?: string;
+    gobgpPassword?: string;
+    grNotification?: boolean;
+    /** The family of the session's own addresses (default IPv4). */
+    transport?: 'ipv4' | 'ipv6';
+    routes: (lan: Lan) => SessionSpec['routes'];
+  },
 ): Promise<World> {
   const lan = await createLan({ hosts: ['switch', 'node1', 'node2'] });
   t.teardown(() => lan.destroy());
   const sw = lan.host('switch');
   const node1 = lan.host('node1');
+  const family = opts.transport ?? 'ipv4';
   const gobgp = await startGobgp({
     routerId: sw.ipv4,
     localAs: 65001,
     listenPort: 179,
     netns: sw.ns,
-    neighbors: [{ address: node1.ipv4, as: opts.localAs, passive: true, password: opts.gobgpPassword ?? opts.password, gracefulRestart: true, grTime: 120, grNotification: opts.grNotification, ipv4: true, ipv6: true }],
+    neighbors: [{ address: node1[family], as: opts.localAs, passive: true, password: opts.gobgpPassword ?? opts.password, gracefulRestart: true, grTime: 120, grNotification: opts.grNotification, ipv4: true, ipv6: true }],
   });
   t.teardown(() => gobgp.stop());
   const spec: SessionSpec = {
     name: 'switch',
-    peerAddress: sw.ipv4,
-    localAddress: node1.ipv4,
+    peerAddress: sw[family],
+    localAddress: node1[family],
     localAs: opts.localAs,
     peerAs: 65001,
     routerId: node1.ipv4,
@@ -179,29 +188,14 @@ test('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a rest
 
 test('a session over IPv6 carries both families to GoBGP with the right next hops', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
-  const lan = await createLan({ hosts: ['switch', 'node1', 'node2'] });
-  t.teardown(() => lan.destroy());
-  const sw = lan.host('switch');
-  const node1 = lan.host('node1');
-  const gobgp = await startGobgp({
-    routerId: sw.ipv4,
-    localAs: 65001,
-    listenPort: 179,
-    netns: sw.ns,
-    neighbors: [{ address: node1.ipv6, as: 65010, passive: true, ipv4: true, ipv6: true }],
-  });
-  t.teardown(() => gobgp.stop());
-  const routes = podRoutes(lan);
-  const speaker = await startSpeakerProcess(
-    [{ name: 'switch6', peerAddress: sw.ipv6, localAddress: node1.ipv6, localAs: 65010, peerAs: 65001, routerId: node1.ipv4, connectTimeout: 3, routes }],
-    { netns: node1.ns },
-  );
-  t.teardown(() => speaker.kill());
-  await gobgp.waitEstablished(node1.ipv6, 20000);
+  const w = await world(t, { localAs: 65010, transport: 'ipv6', routes: podRoutes });
+  const node1 = w.lan.host('node1');
+  await w.gobgp.waitEstablished(node1.ipv6, 20000);
+  const routes = podRoutes(w.lan);
   const want = routes.map((r) => r.prefix).sort().join(',');
   let got = new Map<string, string>();
   await waitFor(async () => {
-    const all = [...(await gobgp.adjIn(node1.ipv6, 'ipv4')), ...(await gobgp.adjIn(node1.ipv6, 'ipv6'))];
+    const all = [...(await w.gobgp.adjIn(node1.ipv6, 'ipv4')), ...(await w.gobgp.adjIn(node1.ipv6, 'ipv6'))];
     got = new Map(all.map((p) => [p.prefix, p.nextHop]));
     return { ok: [...got.keys()].sort().join(',') === want, value: [...got.entries()] };
   }, { what: 'both families over the IPv6 session', timeoutMs: 20000, intervalMs: 200 });
