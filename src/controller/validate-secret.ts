@@ -23,7 +23,7 @@ function decodeBase64(s: string): Buffer | undefined {
  * object whose session does not start), never the password.
  */
 export function resolveSecret(
-  peer: CheckedPeer,
+  peer: Pick<CheckedPeer, 'name' | 'secretKeyRef'>,
   secrets: readonly Secret[],
 ): { md5Key?: string; problem?: Problem } {
   const ref = peer.secretKeyRef;

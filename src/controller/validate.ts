@@ -57,7 +57,16 @@ export function validateObjects(objects: ObjectSet): Problem[] {
   (objects.bgpPeers ?? []).forEach((p, i) => {
     const r = checkPeer(p, i);
     out.push(...r.problems);
-    if (!r.peer) return;
+    if (!r.peer) {
+      // Report a missing Secret too, so one run lists every problem.
+      const ref = (p?.spec as { authPassword?: { secretKeyRef?: { name?: unknown; key?: unknown } } } | undefined)?.authPassword?.secretKeyRef;
+      const name = p?.metadata?.name;
+      if (typeof name === 'string' && typeof ref?.name === 'string' && ref.name && typeof ref.key === 'string' && ref.key) {
+        const s = resolveSecret({ name, secretKeyRef: { name: ref.name, key: ref.key } }, objects.secrets ?? []);
+        if (s.problem) out.push(s.problem);
+      }
+      return;
+    }
     const s = resolveSecret(r.peer, objects.secrets ?? []);
     if (s.problem) out.push(s.problem);
     else peers.push(r.peer);

@@ -145,3 +145,11 @@ test('a Node without a name is reported with its position', (t) => {
   delete n.metadata.name;
   t.deepEqual(validateObjects(objects({ nodes: [node('a'), n] })).map((p) => p.line), ['Node #2: metadata.name: is missing (required)']);
 });
+
+test('a BGPPeer with a bad field and a missing Secret gets both lines in one run', (t) => {
+  const peer = bgpPeer('peer', { peerAsNumber: 70000000000, authPassword: { secretKeyRef: { name: 'bgp-secret', key: 'password' } } });
+  t.deepEqual(validateObjects(objects({ bgpPeers: [peer], nodes: [node('node-1')] })).map((p) => p.line), [
+    'BGPPeer peer: spec.authPassword.secretKeyRef: Secret kube-system/bgp-secret not found',
+    'BGPPeer peer: spec.peerAsNumber: 70000000000 is not an AS number (1..4294967295)',
+  ]);
+});
