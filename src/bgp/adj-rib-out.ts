@@ -54,6 +54,15 @@ export class AdjRibOut {
     }
   }
 
+  /**
+   * The desired table (the map given to setDesired) was changed in place at
+   * these keys: only they are compared with what the peer has.
+   */
+  changed(keys: Iterable<string>): void {
+    if (!this.active) return;
+    for (const key of keys) this.markPending(key);
+  }
+
   /** The session reached Established: the peer has nothing from this connection yet. */
   start(families: readonly Family[]): void {
     this.active = true;

@@ -10,7 +10,7 @@ import { AdjRibOut } from './adj-rib-out.js';
 import type { Connection } from './connection.js';
 import type { Family, Negotiated } from './negotiate.js';
 import { parseAddress } from './prefix.js';
-import { routeTable } from './routes.js';
+import { diffRouteLists, patchRouteTable, routeTable, type RouteTable } from './routes.js';
 import type { RouteSpec, SessionSpec } from './types.js';
 import { ChunkWriter, packBatch, type PackContext } from './update-packer.js';
 import { AsPathSegmentType, MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH, Origin } from './wire/constants.js';
@@ -18,6 +18,8 @@ import { encodeEndOfRib, encodePathAttributes } from './wire/index.js';
 
 /** Routes taken from the Adj-RIB-Out per packing round. */
 const BATCH = 16384;
+/** Largest changed window of the route list that is patched rather than rebuilt. */
+const PATCH_WINDOW = 1024;
 /** Bytes written per flush round before yielding to the event loop (timers, other sessions). */
 const ROUND_BYTES = 4 * 1024 * 1024;
 
@@ -41,6 +43,10 @@ export class Advertiser {
   private ctx: PackContext | null = null;
   private eorSent = false;
   private scheduled = false;
+  /** The last desired table, patched or reused for the next build (routes.ts). */
+  private table: RouteTable | null = null;
+  /** The route list the table was built from. */
+  private routes: readonly RouteSpec[] | null = null;
 
   constructor(
     private spec: SessionSpec,
@@ -65,7 +71,21 @@ export class Advertiser {
   }
 
   setRoutes(routes: readonly RouteSpec[]): void {
-    this.rib.setDesired(routeTable(routes, this.log));
+    // A change of a few Nodes patches the table and marks only those keys;
+    // anything larger, or anything odd, rebuilds it (routes.ts).
+    const prev = this.routes;
+    this.routes = routes;
+    if (prev && this.table) {
+      const diff = diffRouteLists(prev, routes, PATCH_WINDOW);
+      const touched = diff && patchRouteTable(this.table, diff);
+      if (touched) {
+        this.rib.changed(touched);
+        this.schedule();
+        return;
+      }
+    }
+    this.table = routeTable(routes, this.log, this.table ?? undefined);
+    this.rib.setDesired(this.table.routes);
     this.schedule();
   }
 

@@ -3,32 +3,139 @@
 // prefix's family (RFC 4271 §5.1.3 NEXT_HOP for IPv4, RFC 4760 MP_REACH_NLRI
 // for IPv6). A route that cannot be advertised is logged and left out; the
 // others are unaffected.
+//
+// The controller hands over the whole route list on every change, so the
+// previous table is passed back in: a route whose prefix and next hop text
+// are unchanged keeps its entry (no parsing, no new objects), and a change
+// of one Node costs a map lookup per route instead of a parse per route.
 
 import type Logger from 'bunyan';
 import type { OutRoute } from './adj-rib-out.js';
 import { formatAddress, parseAddress, parsePrefix } from './prefix.js';
 import type { RouteSpec } from './types.js';
 
+interface NextHop {
+  readonly afi: 1 | 2;
+  readonly text: string;
+}
+
+/** A desired table and what was learned building it, to pass to the next build. */
+export interface RouteTable {
+  readonly routes: Map<string, OutRoute>;
+  /** Input prefix text -> entry, for routes whose input text was the canonical key. */
+  readonly byText: Map<string, OutRoute>;
+  /** Input next-hop text -> canonical form. */
+  readonly nextHops: Map<string, NextHop>;
+}
+
 /** Parses and checks routes; the later of two routes for one prefix wins. */
-export function routeTable(routes: readonly RouteSpec[], log?: Logger): Map<string, OutRoute> {
+export function routeTable(routes: readonly RouteSpec[], log?: Logger, previous?: RouteTable): RouteTable {
   const table = new Map<string, OutRoute>();
-  const nextHops = new Map<string, { afi: 1 | 2; text: string }>();
+  const byText = new Map<string, OutRoute>();
+  const nextHops = new Map<string, NextHop>();
   for (const r of routes) {
     try {
-      const prefix = parsePrefix(r.prefix);
-      let nh = nextHops.get(r.nextHop);
+      let nh = nextHops.get(r.nextHop) ?? previous?.nextHops.get(r.nextHop);
       if (!nh) {
         const a = parseAddress(r.nextHop);
         nh = { afi: a.afi, text: formatAddress(a.afi, a.bytes) };
-        nextHops.set(r.nextHop, nh);
       }
+      nextHops.set(r.nextHop, nh);
+      const old = previous?.byText.get(r.prefix);
+      if (old !== undefined && old.nextHop === nh.text) {
+        table.set(old.prefix.key, old);
+        byText.set(r.prefix, old);
+        continue;
+      }
+      const prefix = parsePrefix(r.prefix);
       if (nh.afi !== prefix.afi) {
         throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
       }
-      table.set(prefix.key, { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text });
+      const route: OutRoute = { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text };
+      table.set(prefix.key, route);
+      byText.set(r.prefix, route);
     } catch (err) {
       log?.warn({ prefix: r.prefix, nextHop: r.nextHop, problem: (err as Error).message }, 'route left out');
     }
   }
-  return table;
+  return { routes: table, byText, nextHops };
+}
+
+/** Where two route lists differ: everything before `start` and after the common tail is equal. */
+export interface RouteListDiff {
+  readonly removed: readonly RouteSpec[];
+  readonly added: readonly RouteSpec[];
+}
+
+const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a.prefix === b.prefix && a.nextHop === b.nextHop;
+
+/**
+ * The routes removed and added between two lists, found by skipping their
+ * common head and tail: a change of one Node leaves a small window in the
+ * middle, whatever the order of the list. Null when the window is larger
+ * than `maxWindow` (rebuild the table instead).
+ */
+export function diffRouteLists(prev: readonly RouteSpec[], next: readonly RouteSpec[], maxWindow: number): RouteListDiff | null {
+  let head = 0;
+  const shortest = Math.min(prev.length, next.length);
+  while (head < shortest && sameRoute(prev[head]!, next[head]!)) head++;
+  let tail = 0;
+  while (tail < shortest - head && sameRoute(prev[prev.length - 1 - tail]!, next[next.length - 1 - tail]!)) tail++;
+  const oldWindow = prev.slice(head, prev.length - tail);
+  const newWindow = next.slice(head, next.length - tail);
+  if (oldWindow.length + newWindow.length > maxWindow) return null;
+  const inNew = new Set(newWindow.map((r) => `${r.prefix} ${r.nextHop}`));
+  const inOld = new Set(oldWindow.map((r) => `${r.prefix} ${r.nextHop}`));
+  return {
+    removed: oldWindow.filter((r) => !inNew.has(`${r.prefix} ${r.nextHop}`)),
+    added: newWindow.filter((r) => !inOld.has(`${r.prefix} ${r.nextHop}`)),
+  };
+}
+
+/**
+ * Applies a diff to `table` in place (a changed next hop is a removal and an
+ * addition of one prefix); returns the keys touched. Everything is checked
+ * before anything changes: null, with the table untouched, when the diff
+ * cannot be applied as a patch (a route that cannot be advertised, a prefix
+ * listed twice), so the caller rebuilds and the problem is logged there.
+ */
+export function patchRouteTable(table: RouteTable, diff: RouteListDiff): Set<string> | null {
+  const removals: { text: string; key: string }[] = [];
+  const removedKeys = new Set<string>();
+  for (const r of diff.removed) {
+    const entry = table.byText.get(r.prefix);
+    if (!entry) return null;
+    removals.push({ text: r.prefix, key: entry.prefix.key });
+    removedKeys.add(entry.prefix.key);
+  }
+  const additions: { text: string; route: OutRoute }[] = [];
+  const addedKeys = new Set<string>();
+  for (const r of diff.added) {
+    let prefix;
+    let nh;
+    try {
+      prefix = parsePrefix(r.prefix);
+      nh = table.nextHops.get(r.nextHop);
+      if (!nh) {
+        const a = parseAddress(r.nextHop);
+        nh = { afi: a.afi, text: formatAddress(a.afi, a.bytes) };
+        table.nextHops.set(r.nextHop, nh); // a cache: safe to fill even if the patch gives up
+      }
+    } catch {
+      return null;
+    }
+    const key = prefix.key;
+    if (nh.afi !== prefix.afi || addedKeys.has(key) || (table.routes.has(key) && !removedKeys.has(key))) return null;
+    addedKeys.add(key);
+    additions.push({ text: r.prefix, route: { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text } });
+  }
+  for (const { text, key } of removals) {
+    table.byText.delete(text);
+    table.routes.delete(key);
+  }
+  for (const { text, route } of additions) {
+    table.routes.set(route.prefix.key, route);
+    table.byText.set(text, route);
+  }
+  return new Set([...removedKeys, ...addedKeys]);
 }

@@ -8,7 +8,7 @@ import { AdjRibOut, type OutRoute, type RibBatch } from '../../src/bgp/adj-rib-o
 import { routeTable } from '../../src/bgp/routes.js';
 import type { RouteSpec } from '../../src/bgp/types.js';
 
-const table = (routes: RouteSpec[]): Map<string, OutRoute> => routeTable(routes);
+const table = (routes: RouteSpec[]): Map<string, OutRoute> => routeTable(routes).routes;
 const keys = (rs: readonly OutRoute[]): string[] => rs.map((r) => `${r.prefix.key}>${r.nextHop}`).sort();
 const drain = (rib: AdjRibOut): { announce: string[]; withdraw: string[] } => {
   const b: RibBatch = rib.take(Number.MAX_SAFE_INTEGER);
