@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { dial, DialError } from '../../src/bgp/transport.js';
 import { md5Supported } from '../../src/bgp/tcp-md5.js';
+import { freePort } from '../peers/proc.js';
 
 const BIRD = '/usr/sbin/bird';
 const BIRDC = '/usr/sbin/birdc';
@@ -92,8 +93,9 @@ function readMessage(socket: net.Socket): Promise<Buffer> {
 }
 
 run('BIRD with a password accepts our MD5-signed connection and sends its OPEN', async (t) => {
-  const bird = await startBird(t, 22179, 'bird-secret 1');
-  const socket = await dial({ host: '127.0.0.1', port: 22179, localAddress: '127.0.0.2', md5Key: 'bird-secret 1', timeoutMs: 5000 });
+  const portA = await freePort();
+  const bird = await startBird(t, portA, 'bird-secret 1');
+  const socket = await dial({ host: '127.0.0.1', port: portA, localAddress: '127.0.0.2', md5Key: 'bird-secret 1', timeoutMs: 5000 });
   t.teardown(() => socket.destroy());
   const open = await readMessage(socket);
   t.true(open.subarray(0, 16).equals(Buffer.alloc(16, 0xff)), 'marker');
@@ -105,19 +107,21 @@ run('BIRD with a password accepts our MD5-signed connection and sends its OPEN',
 });
 
 run('BIRD with a different password never answers our SYN', async (t) => {
-  const bird = await startBird(t, 22180, 'bird-secret 2');
+  const portB = await freePort();
+  const bird = await startBird(t, portB, 'bird-secret 2');
   const err = await t.throwsAsync(
-    dial({ host: '127.0.0.1', port: 22180, localAddress: '127.0.0.2', md5Key: 'not the password', timeoutMs: 1500 }),
+    dial({ host: '127.0.0.1', port: portB, localAddress: '127.0.0.2', md5Key: 'not the password', timeoutMs: 1500 }),
     { instanceOf: DialError },
   );
   t.is(err.kind, 'timeout');
-  t.is(err.message, 'no answer from 127.0.0.1:22180 within 1.5 s (TCP MD5 key mismatch or peer unreachable?)');
+  t.is(err.message, `no answer from 127.0.0.1:${portB} within 1.5 s (TCP MD5 key mismatch or peer unreachable?)`);
   t.regex(await bird.protocolInfo(), /BGP state:\s+Passive/);
 });
 
 run('BIRD with a password ignores an unsigned connection from the configured neighbor', async (t) => {
-  const bird = await startBird(t, 22181, 'bird-secret 3');
-  const err = await t.throwsAsync(dial({ host: '127.0.0.1', port: 22181, localAddress: '127.0.0.2', timeoutMs: 1000 }), { instanceOf: DialError });
+  const portC = await freePort();
+  const bird = await startBird(t, portC, 'bird-secret 3');
+  const err = await t.throwsAsync(dial({ host: '127.0.0.1', port: portC, localAddress: '127.0.0.2', timeoutMs: 1000 }), { instanceOf: DialError });
   t.is(err.kind, 'timeout');
   t.regex(await bird.protocolInfo(), /BGP state:\s+Passive/);
 });

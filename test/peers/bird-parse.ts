@@ -265,3 +265,18 @@ export function parseBirdProtocol(text: string, name: string): BirdProtocol | un
   if (total) p.routes = total;
   return p;
 }
+
+/**
+ * BIRD's "since" timestamps ("HH:MM:SS.mmm") of one session, compared: BIRD
+ * may touch it once more in the millisecond after the session comes up, and
+ * a real reset cannot come back within a second (our reconnect backoff
+ * starts at 2.5 s), so within one second is the same session.
+ */
+export function sameSessionSince(a: string, b: string): boolean {
+  const ms = (t: string): number => {
+    const m = /(\d+):(\d+):(\d+)(?:\.(\d+))?/.exec(t);
+    return m ? ((+m[1]! * 60 + +m[2]!) * 60 + +m[3]!) * 1000 + +(m[4] ?? '0').padEnd(3, '0').slice(0, 3) : NaN;
+  };
+  const d = Math.abs(ms(a) - ms(b));
+  return a === b || d < 1000 || d > 86_399_000; // across midnight
+}

@@ -13,7 +13,7 @@ import { makeTempDir, removeDir, runOk, run, startProcess, waitFor, type Proc } 
 export type { BirdOptions, BirdNeighbor, BirdRouteSpec } from './bird-config.js';
 export type { BirdRoute, BirdProtocol, BirdChannelInfo, Origin } from './bird-parse.js';
 export { birdConfig } from './bird-config.js';
-export { parseBirdRoutes, parseBirdProtocol } from './bird-parse.js';
+export { parseBirdRoutes, parseBirdProtocol, sameSessionSince } from './bird-parse.js';
 
 export const BIRD_BIN = process.env.BIRD_BIN ?? '/usr/sbin/bird';
 export const BIRDC_BIN = process.env.BIRDC_BIN ?? '/usr/sbin/birdc';

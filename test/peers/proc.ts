@@ -265,16 +265,26 @@ export async function waitFor(
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago (bind port 0, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port free on this machine for a daemon to listen on. Picked below
+ * the kernel's ephemeral range (32768-60999), so an outgoing connection of
+ * another test cannot take it between this check and the daemon's bind.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('freePort: no free port in 20000-31999');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('freePort: no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    // Unspecified address: free on every local address, IPv4 and IPv6.
+    srv.listen({ port, host: '::', ipv6Only: false }, () => srv.close(() => resolve(true)));
   });
 }
 
