@@ -23,6 +23,15 @@ export class AdjRibOut {
   private desired = new Map<string, OutRoute>();
   private readonly advertised = new Map<string, OutRoute>();
   private readonly pending = new Set<string>();
+  /**
+   * Keys being sent, in order: a snapshot of `pending` taken when the last
+   * one ran out. Draining an array by index stays linear; deleting from the
+   * front of a large Set while iterating it leaves holes that every later
+   * batch walks again. A key marked again meanwhile waits in `pending` and
+   * is looked at once more, which sends the latest state.
+   */
+  private queue: string[] = [];
+  private queuePos = 0;
   private families: ReadonlySet<Family> = new Set();
   private active = false;
 
@@ -37,7 +46,7 @@ export class AdjRibOut {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.queue.length - this.queuePos;
   }
 
   /** Replaces the desired set; marks every key whose route changed. */
@@ -69,6 +78,8 @@ export class AdjRibOut {
     this.families = new Set(families);
     this.advertised.clear();
     this.pending.clear();
+    this.queue = [];
+    this.queuePos = 0;
     for (const [key, route] of this.desired) {
       if (this.families.has(route.family)) this.pending.add(key);
     }
@@ -79,6 +90,8 @@ export class AdjRibOut {
     this.active = false;
     this.advertised.clear();
     this.pending.clear();
+    this.queue = [];
+    this.queuePos = 0;
   }
 
   /** ROUTE-REFRESH (RFC 2918 §4): send every desired route of the family again. */
@@ -97,9 +110,17 @@ export class AdjRibOut {
     const announce: OutRoute[] = [];
     const withdraw: OutRoute[] = [];
     let n = 0;
-    for (const key of this.pending) {
-      if (n++ >= limit) break;
-      this.pending.delete(key);
+    while (n < limit) {
+      if (this.queuePos >= this.queue.length) {
+        // A new snapshot only starts a batch: within one batch a key is
+        // then seen once (the packer sends withdrawals before announcements).
+        if (n > 0 || this.pending.size === 0) break;
+        this.queue = [...this.pending];
+        this.queuePos = 0;
+        this.pending.clear();
+      }
+      const key = this.queue[this.queuePos++]!;
+      n++;
       const want = this.desired.get(key);
       if (want !== undefined && this.families.has(want.family)) {
         announce.push(want);

@@ -94,3 +94,26 @@ test('a patch that gives up leaves the table exactly as it was', (t) => {
   t.deepEqual(asObject(table.routes), before);
   t.is(table.byText.size, 2);
 });
+
+test('a key changed while the table drains is sent with its latest state and never twice in one batch', (t) => {
+  const rib = new AdjRibOut();
+  const desired = routeTable(Array.from({ length: 10 }, (_, i) => route(i, 1))).routes;
+  rib.setDesired(desired);
+  rib.start(['ipv4']);
+  const first = rib.take(4);
+  t.is(first.announce.length, 4);
+  // The first route changes its next hop and the last one goes away, mid-drain.
+  const k0 = first.announce[0]!.prefix.key;
+  desired.set(k0, { ...desired.get(k0)!, nextHop: '192.0.2.1' });
+  const k9 = [...desired.keys()][9]!;
+  desired.delete(k9);
+  rib.changed([k0, k9]);
+  const rest = rib.take(100);
+  t.deepEqual(rest.announce.length, 5, 'the remaining five of the snapshot, not k9');
+  t.false(rest.announce.some((r) => r.prefix.key === k0), 'the re-marked key waits for the next batch');
+  const last = rib.take(100);
+  t.deepEqual(last.announce.map((r) => [r.prefix.key, r.nextHop]), [[k0, '192.0.2.1']]);
+  t.deepEqual(last.withdraw, [], 'k9 was never sent, so nothing to withdraw');
+  t.is(rib.advertisedCount, 9);
+  t.is(rib.pendingCount, 0);
+});
