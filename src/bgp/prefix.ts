@@ -84,40 +84,23 @@ function parseDottedQuad(text: string): Uint8Array | null {
  * general path then parses or rejects with its message.
  */
 function fastIpv4Prefix(text: string): Prefix | null {
-  const octets = [0, 0, 0, 0];
-  let i = 0;
-  for (let k = 0; k < 4; k++) {
-    const start = i;
-    let v = 0;
-    while (i < text.length) {
-      const c = text.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      v = v * 10 + c;
-      i++;
-    }
-    const digits = i - start;
-    // Canonical: 1-3 digits, no leading zero, at most 255.
-    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && text.charCodeAt(start) === 48)) return null;
-    octets[k] = v;
-    if (text.charCodeAt(i++) !== (k < 3 ? 46 : 47)) return null; // '.' then '/'
-  }
-  const lenStart = i;
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  // parseDottedQuad rejects leading zeros, so an address it accepts is canonical text.
+  const octets = parseDottedQuad(text.slice(0, slash));
+  if (!octets) return null;
   let length = 0;
-  while (i < text.length) {
+  const lenDigits = text.length - slash - 1;
+  for (let i = slash + 1; i < text.length; i++) {
     const c = text.charCodeAt(i) - 48;
     if (c < 0 || c > 9) return null;
     length = length * 10 + c;
-    i++;
   }
-  const lenDigits = i - lenStart;
-  if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(lenStart) === 48)) return null;
+  if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(slash + 1) === 48)) return null;
   const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
   const hostMask = length === 32 ? 0 : 0xffffffff >>> length;
   if ((addr & hostMask) !== 0) return null; // host bits: the general path explains
-  const n = (length + 7) >> 3;
-  const bytes = new Uint8Array(n);
-  for (let k = 0; k < n; k++) bytes[k] = octets[k]!;
-  return { afi: 1, length, bytes, key: text };
+  return { afi: 1, length, bytes: octets.slice(0, (length + 7) >> 3), key: text };
 }
 
 export function parsePrefix(text: string): Prefix {
