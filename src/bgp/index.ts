@@ -15,3 +15,4 @@ export { systemClock, FakeClock } from './clock.js';
 export { Speaker, type SpeakerOptions } from './speaker.js';
 export type { Dialer, DialRequest, StopMode } from './session.js';
 export { describeNotification } from './wire/notification.js';
+export { parseAddress, formatAddress } from './prefix.js';

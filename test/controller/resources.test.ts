@@ -21,7 +21,8 @@ const ipCases: [string, string | undefined][] = [
   ['::', '::'],
   ['::1', '::1'],
   ['1::', '1::'],
-  ['::ffff:10.0.0.1', '::ffff:a00:1'],
+  // RFC 5952 §5: an IPv4-mapped address keeps its dotted quad, as on the wire (src/bgp/prefix.ts).
+  ['::ffff:10.0.0.1', '::ffff:10.0.0.1'],
   ['fe80::1%eth0', undefined],
   ['1:2:3:4:5:6:7:8:9', undefined],
   ['1::2::3', undefined],
