@@ -135,7 +135,7 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
     },
   });
   reconciler.update(first.objects);
-  reconciler.apply();
+  reconciler.apply(initial);
   const o = first.objects;
   log.info(
     { config: source.path, bgpPeers: o.bgpPeers.length, secrets: o.secrets.length, nodes: o.nodes.length, sessions: speaker.status().length },

@@ -53,13 +53,17 @@ export class Reconciler {
     });
   }
 
-  /** Applies the pending object set now (start-up, tests). */
-  apply(): DesiredState | null {
+  /**
+   * Applies the pending object set now (start-up, tests). `computed` is its
+   * desired state when the caller already has it (standalone checks it
+   * before starting), so it is not computed twice.
+   */
+  apply(computed?: DesiredState): DesiredState | null {
     const objects = this.objects;
     if (!objects) return this.lastState;
     const { nodeName, routerId, localAddress, log } = this.options;
     const started = performance.now();
-    const state = desiredState(objects, nodeName, { routerId, localAddress });
+    const state = computed ?? desiredState(objects, nodeName, { routerId, localAddress });
     const sessions = state.sessions.map((s) => {
       const before = this.previous.get(s.name);
       return before && sameRoutes(before.routes, s.routes) ? { ...s, routes: before.routes } : s;
