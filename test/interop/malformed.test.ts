@@ -9,6 +9,7 @@ import type { SessionSpec } from '../../src/bgp/index.js';
 import { buildOpen } from '../../src/bgp/negotiate.js';
 import { decodeNotification, encodeKeepalive, encodeOpen, Framer, MessageType } from '../../src/bgp/wire/index.js';
 import { freePort, requirePeer, waitFor, sameSessionSince } from '../peers/index.js';
+import { hex, MARKER } from '../bgp/wire/helpers.js';
 import { birdPeer, loopbackAddress, startSpeakerProcess } from './util.js';
 
 interface Hostile {
@@ -56,11 +57,6 @@ async function hostilePeer(misbehave: (socket: net.Socket) => void): Promise<Hos
 
 const goodOpen = (as: number, id: string): Buffer =>
   encodeOpen(buildOpen({ localAs: as, routerId: id, holdTime: 90, families: ['ipv4', 'ipv6'], gracefulRestart: { enabled: false, restartTime: 0 }, restarting: false }));
-
-function hex(s: string): Buffer {
-  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
-}
-const MARKER = 'ff'.repeat(16);
 
 test('hostile peers get the RFC NOTIFICATIONs while the session with BIRD stays up', async (t) => {
   if (!requirePeer(t, 'bird')) return;
