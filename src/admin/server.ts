@@ -35,19 +35,26 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-/**
- * Parses `HOST:PORT` or `[IPv6]:PORT`. Returns null for '' and 'off' (the
- * endpoint is disabled); throws with a message for anything else malformed.
- */
-export function parseAdminAddress(text: string): { address: string; port: number } | null {
+/** Parses `HOST:PORT` or `[IPv6]:PORT`; throws naming the text when it is neither. */
+export function parseHostPort(text: string, example = '127.0.0.1:9179 or [::1]:9179'): { address: string; port: number } {
   const t = text.trim();
-  if (t === '' || t === 'off') return null;
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(t) ?? /^([^:\s]+):(\d+)$/.exec(t);
   const port = m ? Number(m[2]) : NaN;
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`${JSON.stringify(text)} is not HOST:PORT (e.g. 127.0.0.1:9179 or [::1]:9179), '' or off`);
+    throw new Error(`${JSON.stringify(text)} is not HOST:PORT (e.g. ${example})`);
   }
   return { address: m[1]!, port };
+}
+
+/** The admin endpoint's address: null for '' and 'off' (disabled), else HOST:PORT. */
+export function parseAdminAddress(text: string): { address: string; port: number } | null {
+  const t = text.trim();
+  if (t === '' || t === 'off') return null;
+  try {
+    return parseHostPort(t);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}, '' or off`);
+  }
 }
 
 /** Joins an address and port back into HOST:PORT, bracketing IPv6. */

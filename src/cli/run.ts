@@ -9,7 +9,7 @@
 // so the other commands start fast.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, startAdmin, type AdminServer } from '../admin/server.js';
+import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, parseHostPort, startAdmin, type AdminServer } from '../admin/server.js';
 import { createLogger, type LogLevel } from '../log.js';
 
 interface RunFlags {
@@ -23,13 +23,6 @@ interface RunFlags {
 }
 
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-
-/** `HOST:PORT` or `[IPv6]:PORT` for the BGP listener. */
-function parseListen(text: string): { address: string; port: number } {
-  const r = parseAdminAddress(text);
-  if (!r) throw new Error(`--listen ${JSON.stringify(text)}: give HOST:PORT, e.g. 0.0.0.0:179`);
-  return r;
-}
 
 /** In-cluster service account when running in a pod, else the given or default kubeconfig. */
 async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
@@ -70,7 +63,7 @@ export function registerRun(program: Command): void {
       let kubeconfig: KubeConfig;
       try {
         admin = parseAdminAddress(flags.adminAddress);
-        listen = flags.listen ? parseListen(flags.listen) : undefined;
+        listen = flags.listen ? parseHostPort(flags.listen, '0.0.0.0:179') : undefined;
         kubeconfig = await loadKubeConfig(flags.kubeconfig);
       } catch (err) {
         process.stderr.write(`bgp-speaker run: ${(err as Error).message}\n`);

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type Logger from 'bunyan';
-import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, startAdmin, type AdminServer } from '../admin/server.js';
+import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, parseHostPort, startAdmin, type AdminServer } from '../admin/server.js';
 import type { AdminStatus } from '../admin/types.js';
 import { Speaker } from '../bgp/index.js';
 import { desiredState } from '../controller/desired-state.js';
@@ -87,9 +87,9 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
   }
   if (flags.listen !== undefined) {
     try {
-      listen = parseAdminAddress(flags.listen);
+      listen = parseHostPort(flags.listen, '0.0.0.0:179');
     } catch (err) {
-      return fail([`--listen: ${(err as Error).message.replace("'' or off", 'e.g. 0.0.0.0:179')}`]);
+      return fail([`--listen: ${(err as Error).message}`]);
     }
   }
 
