@@ -2,10 +2,9 @@
 // repository root), as users and scripts run it, and collects its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { nodeArgs } from '../entry.js';
+import { nodeArgs, ROOT } from '../entry.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT };
 export const CLI = nodeArgs('src/cli.ts');
 
 export interface CliResult {

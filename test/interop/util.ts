@@ -5,14 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SessionSpec } from '../../src/bgp/index.js';
-import { nodeArgs } from '../entry.js';
+import { nodeArgs, ROOT } from '../entry.js';
 import type { ExecutionContext } from 'ava';
 import { freePort, makeTempDir, onExitSync, removeDir, waitFor } from '../peers/proc.js';
 import { startBird, type BirdHandle, type BirdNeighbor } from '../peers/bird.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let counter = 0;
 
 /** A loopback address no other test in this run uses (127.64.0.0/10 is all on lo). */
