@@ -6,14 +6,15 @@
 // reported, never judged. See docs/benchmarks.md for how to read them.
 //
 //   node dist/bench/run.js [--trials 3] [--workloads W1-100k,W2-5k,W2-20k] [--big]
-//                          [--senders ours,bird,gobgp,frr] [--out FILE] [--keep]
+//                          [--senders ours,bird,gobgp,frr] [--out FILE] [--keep] [--profile DIR]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { machine, machineMarkdown } from './lib/machine.js';
-import { SENDER_BY_NAME, SENDERS, type SenderName } from './lib/senders.js';
+import { SENDER_BY_NAME, SENDERS, oursNodeArgs, type SenderName } from './lib/senders.js';
+import { resolve } from 'node:path';
 import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
 import { runTrial, type TrialResult } from './lib/trial.js';
 import { WORKLOADS, type WorkloadName } from './lib/workloads.js';
@@ -25,8 +26,10 @@ const program = new Command()
   .option('--senders <list>', 'comma-separated: ours, ours-core, bird, gobgp, frr', SENDERS.join(','))
   .option('--out <file>', 'also write the markdown report here')
   .option('--keep', 'keep each trial\'s temp dir (configs, logs)')
+  .option('--node-arg <flag>', 'pass this flag to node for our senders (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--profile <dir>', 'write a CPU profile of each of our senders into this directory (node --cpu-prof)')
   .option('--no-install', 'do not run scripts/install-peers.sh');
-const opts = program.parse().opts<{ trials: string; workloads: string; big?: boolean; senders: string; out?: string; keep?: boolean; install: boolean }>();
+const opts = program.parse().opts<{ trials: string; workloads: string; big?: boolean; senders: string; out?: string; keep?: boolean; profile?: string; nodeArg: string[]; install: boolean }>();
 
 const trials = Math.max(1, Number(opts.trials));
 const workloads = opts.workloads.split(',').map((s) => s.trim()) as WorkloadName[];
@@ -35,6 +38,8 @@ for (const w of workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload 
 const senders = opts.senders.split(',').map((s) => s.trim()) as SenderName[];
 for (const s of senders) if (!SENDER_BY_NAME[s]) throw new Error(`unknown sender ${s}`);
 
+oursNodeArgs.push(...opts.nodeArg);
+if (opts.profile) oursNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`);
 if (!existsSync('dist/src/cli.js')) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
 if (opts.install) {
   const r = spawnSync('bash', ['scripts/install-peers.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });

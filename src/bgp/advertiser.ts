@@ -43,6 +43,8 @@ export class Advertiser {
   private ctx: PackContext | null = null;
   private eorSent = false;
   private scheduled = false;
+  /** performance.now() at Established, for the initial table's log line. */
+  private startedAt = 0;
   /** The last desired table, patched or reused for the next build (routes.ts). */
   private table: RouteTable | null = null;
   /** The route list the table was built from. */
@@ -67,7 +69,9 @@ export class Advertiser {
   }
 
   setSpec(spec: SessionSpec): void {
+    const completed = this.spec.routesComplete === false && spec.routesComplete !== false;
     this.spec = spec;
+    if (completed) this.schedule(); // the End-of-RIB held back can go now
   }
 
   setRoutes(routes: readonly RouteSpec[]): void {
@@ -77,9 +81,9 @@ export class Advertiser {
     this.routes = routes;
     if (prev && this.table) {
       const diff = diffRouteLists(prev, routes, PATCH_WINDOW);
-      const touched = diff && patchRouteTable(this.table, diff);
-      if (touched) {
-        this.rib.changed(touched);
+      const before = diff && patchRouteTable(this.table, diff);
+      if (before) {
+        this.rib.changed(before);
         this.schedule();
         return;
       }
@@ -95,6 +99,7 @@ export class Advertiser {
     this.negotiated = negotiated;
     this.ctx = this.packContext(negotiated);
     this.eorSent = false;
+    this.startedAt = performance.now();
     this.rib.start(negotiated.families);
     this.schedule();
   }
@@ -137,10 +142,11 @@ export class Advertiser {
         return;
       }
     }
-    if (!this.eorSent) {
+    if (!this.eorSent && this.spec.routesComplete !== false) {
       this.eorSent = true;
       for (const family of negotiated.families) conn.send(encodeEndOfRib(family === 'ipv4' ? 1 : 2, 1));
-      this.log.info({ advertised: this.rib.advertisedCount, families: negotiated.families }, 'initial table sent, End-of-RIB');
+      const ms = Math.round(performance.now() - this.startedAt);
+      this.log.info({ advertised: this.rib.advertisedCount, families: negotiated.families, ms }, 'initial table sent, End-of-RIB');
     }
   }
 
@@ -159,28 +165,24 @@ export class Advertiser {
         },
         n,
       );
-    let v4Template: Uint8Array | null = null;
-    let v4NextHopAt = -1;
+    // IPv4 blocks differ only in the NEXT_HOP value (RFC 4271 §5.1.3): the
+    // packer copies one block and writes each next hop into it, so W2 (one
+    // next hop per prefix) encodes no block per next hop.
+    let template: { block: Uint8Array; nextHopAt: number } | null | undefined;
     return {
       maxLength: n.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
-      attributes(family, nextHop) {
-        const key = `${family} ${nextHop}`;
-        let a = attrCache.get(key);
-        if (!a && family === 'ipv4') {
-          // IPv4 blocks differ only in the NEXT_HOP value (RFC 4271 §5.1.3),
-          // so one encoded block is copied and patched instead of encoding a
-          // block per next hop (W2-20k, one next hop per prefix: with the
-          // prefix.ts fast path, Established -> all routes 0.32 -> 0.18 s).
-          if (!v4Template) {
-            v4Template = encodeAttrs('0.0.0.0');
-            v4NextHopAt = nextHopOffset(v4Template);
-          }
-          if (v4NextHopAt >= 0) {
-            a = new Uint8Array(v4Template); // a copy (Buffer#slice would be a view)
-            a.set(parseAddress(nextHop).bytes, v4NextHopAt);
-            attrCache.set(key, a);
-          }
+      ipv4Template() {
+        if (template === undefined) {
+          const block = encodeAttrs('0.0.0.0');
+          const nextHopAt = nextHopOffset(block);
+          template = nextHopAt >= 0 ? { block, nextHopAt } : null;
         }
+        return template;
+      },
+      attributes(family, nextHop) {
+        // IPv6 blocks carry no next hop (it goes in MP_REACH_NLRI, RFC 4760 §3): one block.
+        const key = family === 'ipv4' ? nextHop : '';
+        let a = attrCache.get(key);
         if (!a) {
           a = encodeAttrs(family === 'ipv4' ? nextHop : undefined);
           attrCache.set(key, a);

@@ -49,34 +49,70 @@ export function parseAddress(text: string): { afi: 1 | 2; bytes: Uint8Array } {
   }
 }
 
+/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 for any other text. */
+export function ipv4Number(text: string): number {
+  return dottedQuad(text, 0, text.length);
+}
+
 /** Four decimal octets 0..255 without leading zeros, else null (the caller falls back to ip-address). */
 function parseDottedQuad(text: string): Uint8Array | null {
-  const out = new Uint8Array(4);
+  const v = dottedQuad(text, 0, text.length);
+  return v < 0 ? null : Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+/**
+ * text[from, to) as four decimal octets 0..255 without leading zeros: the
+ * address as an unsigned 32-bit number, or -1.
+ */
+function dottedQuad(text: string, from: number, to: number): number {
+  let addr = 0;
   let part = 0;
   let value = 0;
   let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? text.charCodeAt(i) : 46;
     if (c === 46) {
-      if (digits === 0 || part > 3) return null;
-      out[part++] = value;
+      if (digits === 0 || part > 3) return -1;
+      addr = addr * 256 + value;
+      part++;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && value === 0) return null; // leading zero
+      if (digits > 0 && value === 0) return -1; // leading zero
       value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return null;
+      if (++digits > 3 || value > 255) return -1;
     } else {
-      return null;
+      return -1;
     }
   }
-  return part === 4 ? out : null;
+  return part === 4 ? addr : -1;
 }
 
 /**
  * Parses "a.b.c.d/len" or "x::/len". Throws an Error naming the text and the
  * reason (bad address, bad length, host bits set).
  */
+/**
+ * An IPv4 prefix held as one 32-bit number instead of an octet array: a
+ * table of 1,000,000 pod CIDRs keeps one small object per prefix, and NLRI
+ * is written straight from the number. `bytes` is made only when asked for.
+ */
+class Ipv4Prefix implements Prefix {
+  readonly afi = 1 as const;
+  constructor(
+    /** The address, host bits zero, as a signed 32-bit integer (a small integer in V8, no heap number). */
+    readonly addr: number,
+    readonly length: number,
+    readonly key: string,
+  ) {}
+
+  get bytes(): Uint8Array {
+    const out = new Uint8Array((this.length + 7) >> 3);
+    for (let i = 0; i < out.length; i++) out[i] = (this.addr >>> (24 - 8 * i)) & 0xff;
+    return out;
+  }
+}
+
 /**
  * The common case, a canonical IPv4 prefix such as "10.244.1.0/24", without
  * intermediate arrays or a formatted key (the text is the key): 1,000,000
@@ -86,9 +122,9 @@ function parseDottedQuad(text: string): Uint8Array | null {
 function fastIpv4Prefix(text: string): Prefix | null {
   const slash = text.indexOf('/');
   if (slash < 0) return null;
-  // parseDottedQuad rejects leading zeros, so an address it accepts is canonical text.
-  const octets = parseDottedQuad(text.slice(0, slash));
-  if (!octets) return null;
+  // dottedQuad rejects leading zeros, so an address it accepts is canonical text.
+  const addr = dottedQuad(text, 0, slash);
+  if (addr < 0) return null;
   let length = 0;
   const lenDigits = text.length - slash - 1;
   for (let i = slash + 1; i < text.length; i++) {
@@ -97,10 +133,9 @@ function fastIpv4Prefix(text: string): Prefix | null {
     length = length * 10 + c;
   }
   if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(slash + 1) === 48)) return null;
-  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
   const hostMask = length === 32 ? 0 : 0xffffffff >>> length;
   if ((addr & hostMask) !== 0) return null; // host bits: the general path explains
-  return { afi: 1, length, bytes: octets.slice(0, (length + 7) >> 3), key: text };
+  return new Ipv4Prefix(addr | 0, length, text);
 }
 
 export function parsePrefix(text: string): Prefix {
@@ -156,6 +191,12 @@ export function prefixFromNlri(afi: 1 | 2, length: number, bytes: Uint8Array): P
   if (length > MAX_BITS[afi] || length < 0) throw new Error(`prefix length ${length} is too long for AFI ${afi}`);
   const n = (length + 7) >> 3;
   if (bytes.length < n) throw new Error(`prefix /${length} needs ${n} octets, got ${bytes.length}`);
+  if (afi === 1) {
+    let addr = 0;
+    for (let i = 0; i < 4; i++) addr = (addr << 8) | (i < n ? bytes[i] : 0);
+    if (length < 32) addr &= ~(0xffffffff >>> length);
+    return new Ipv4Prefix(addr | 0, length, formatIpv4Number(addr) + '/' + length);
+  }
   const own = new Uint8Array(n);
   for (let i = 0; i < n; i++) own[i] = bytes[i];
   if (n > 0) own[n - 1] &= lastOctetMask(length);
@@ -164,12 +205,17 @@ export function prefixFromNlri(afi: 1 | 2, length: number, bytes: Uint8Array): P
 
 /** Octets the prefix takes in an NLRI field: the length octet plus the address octets. */
 export function nlriLength(p: Prefix): number {
-  return 1 + p.bytes.length;
+  return 1 + ((p.length + 7) >> 3);
 }
 
 /** Writes the prefix as NLRI at `offset`; returns the offset after it. The caller sized `buf`. */
 export function writeNlri(buf: Uint8Array, offset: number, p: Prefix): number {
   buf[offset++] = p.length;
+  if (p instanceof Ipv4Prefix) {
+    const addr = p.addr;
+    for (let shift = 24, n = (p.length + 7) >> 3; n > 0; n--, shift -= 8) buf[offset++] = (addr >>> shift) & 0xff;
+    return offset;
+  }
   const b = p.bytes;
   for (let i = 0; i < b.length; i++) buf[offset++] = b[i];
   return offset;
@@ -191,6 +237,10 @@ function formatIpv4(b: Uint8Array): string {
   // By hand: this runs once per received or configured prefix.
   const n = b.length;
   return OCTET[n > 0 ? b[0] : 0] + '.' + OCTET[n > 1 ? b[1] : 0] + '.' + OCTET[n > 2 ? b[2] : 0] + '.' + OCTET[n > 3 ? b[3] : 0];
+}
+
+function formatIpv4Number(a: number): string {
+  return OCTET[(a >>> 24) & 0xff] + '.' + OCTET[(a >>> 16) & 0xff] + '.' + OCTET[(a >>> 8) & 0xff] + '.' + OCTET[a & 0xff];
 }
 
 function formatIpv6(b: Uint8Array): string {

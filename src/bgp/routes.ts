@@ -10,22 +10,39 @@
 // of one Node costs a map lookup per route instead of a parse per route.
 
 import type Logger from 'bunyan';
-import type { OutRoute } from './adj-rib-out.js';
-import { formatAddress, parseAddress, parsePrefix } from './prefix.js';
+import type { NextHop, OutRoute } from './adj-rib-out.js';
+import { formatAddress, ipv4Number, parseAddress, parsePrefix, type Prefix } from './prefix.js';
 import type { RouteSpec } from './types.js';
 
-interface NextHop {
-  readonly afi: 1 | 2;
-  readonly text: string;
-}
 
 /** A desired table and what was learned building it, to pass to the next build. */
 export interface RouteTable {
   readonly routes: Map<string, OutRoute>;
-  /** Input prefix text -> entry, for routes whose input text was the canonical key. */
+  /**
+   * Input prefix text -> entry, for routes whose input text is not their
+   * canonical key (the usual canonical text is looked up in `routes`).
+   */
   readonly byText: Map<string, OutRoute>;
   /** Input next-hop text -> canonical form. */
   readonly nextHops: Map<string, NextHop>;
+}
+
+/** The entry made from this input prefix text, if any. */
+function byInputText(table: RouteTable, text: string): OutRoute | undefined {
+  const r = table.routes.get(text);
+  return r !== undefined && r.prefix.key === text ? r : table.byText.get(text);
+}
+
+function newRoute(prefix: Prefix, nh: NextHop, r: RouteSpec): OutRoute {
+  if (nh.afi !== prefix.afi) throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
+  return { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text, hop: nh, sent: 0 };
+}
+
+/** Parses a next hop once per distinct text; throws an Error naming the text. */
+function nextHopOf(text: string): NextHop {
+  const a = parseAddress(text);
+  const canonical = formatAddress(a.afi, a.bytes);
+  return { afi: a.afi, text: canonical, v4: a.afi === 1 ? ipv4Number(canonical) : -1, packRound: 0, packGroup: null };
 }
 
 /** Parses and checks routes; the later of two routes for one prefix wins. */
@@ -33,27 +50,33 @@ export function routeTable(routes: readonly RouteSpec[], log?: Logger, previous?
   const table = new Map<string, OutRoute>();
   const byText = new Map<string, OutRoute>();
   const nextHops = new Map<string, NextHop>();
+  // Consecutive routes usually share a next hop (one Node's pod CIDRs): no lookup then.
+  let lastText: string | null = null;
+  let last: NextHop | null = null;
   for (const r of routes) {
     try {
-      let nh = nextHops.get(r.nextHop) ?? previous?.nextHops.get(r.nextHop);
-      if (!nh) {
-        const a = parseAddress(r.nextHop);
-        nh = { afi: a.afi, text: formatAddress(a.afi, a.bytes) };
+      let nh: NextHop;
+      if (r.nextHop === lastText) {
+        nh = last!;
+      } else {
+        let found = nextHops.get(r.nextHop);
+        if (!found) {
+          found = previous?.nextHops.get(r.nextHop) ?? nextHopOf(r.nextHop);
+          nextHops.set(r.nextHop, found);
+        }
+        nh = found;
+        lastText = r.nextHop;
+        last = nh;
       }
-      nextHops.set(r.nextHop, nh);
-      const old = previous?.byText.get(r.prefix);
-      if (old !== undefined && old.nextHop === nh.text) {
+      const old = previous && byInputText(previous, r.prefix);
+      if (old && old.nextHop === nh.text) {
         table.set(old.prefix.key, old);
-        byText.set(r.prefix, old);
+        if (old.prefix.key !== r.prefix) byText.set(r.prefix, old);
         continue;
       }
-      const prefix = parsePrefix(r.prefix);
-      if (nh.afi !== prefix.afi) {
-        throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
-      }
-      const route: OutRoute = { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text };
-      table.set(prefix.key, route);
-      byText.set(r.prefix, route);
+      const route = newRoute(parsePrefix(r.prefix), nh, r);
+      table.set(route.prefix.key, route);
+      if (route.prefix.key !== r.prefix) byText.set(r.prefix, route);
     } catch (err) {
       log?.warn({ prefix: r.prefix, nextHop: r.nextHop, problem: (err as Error).message }, 'route left out');
     }
@@ -94,40 +117,40 @@ export function diffRouteLists(prev: readonly RouteSpec[], next: readonly RouteS
 
 /**
  * Applies a diff to `table` in place (a changed next hop is a removal and an
- * addition of one prefix); returns the keys touched. Everything is checked
- * before anything changes: null, with the table untouched, when the diff
- * cannot be applied as a patch (a route that cannot be advertised, a prefix
- * listed twice), so the caller rebuilds and the problem is logged there.
+ * addition of one prefix); returns each touched key with the route it held
+ * before (undefined: none). Everything is checked before anything changes:
+ * null, with the table untouched, when the diff cannot be applied as a
+ * patch (a route that cannot be advertised, a prefix listed twice), so the
+ * caller rebuilds and the problem is logged there.
  */
-export function patchRouteTable(table: RouteTable, diff: RouteListDiff): Set<string> | null {
+export function patchRouteTable(table: RouteTable, diff: RouteListDiff): Map<string, OutRoute | undefined> | null {
+  const before = new Map<string, OutRoute | undefined>();
   const removals: { text: string; key: string }[] = [];
-  const removedKeys = new Set<string>();
   for (const r of diff.removed) {
-    const entry = table.byText.get(r.prefix);
+    const entry = byInputText(table, r.prefix);
     if (!entry) return null;
     removals.push({ text: r.prefix, key: entry.prefix.key });
-    removedKeys.add(entry.prefix.key);
+    before.set(entry.prefix.key, entry);
   }
   const additions: { text: string; route: OutRoute }[] = [];
-  const addedKeys = new Set<string>();
+  const added = new Set<string>();
   for (const r of diff.added) {
-    let prefix;
-    let nh;
+    let route: OutRoute;
     try {
-      prefix = parsePrefix(r.prefix);
-      nh = table.nextHops.get(r.nextHop);
+      let nh = table.nextHops.get(r.nextHop);
       if (!nh) {
-        const a = parseAddress(r.nextHop);
-        nh = { afi: a.afi, text: formatAddress(a.afi, a.bytes) };
+        nh = nextHopOf(r.nextHop);
         table.nextHops.set(r.nextHop, nh); // a cache: safe to fill even if the patch gives up
       }
+      route = newRoute(parsePrefix(r.prefix), nh, r);
     } catch {
       return null;
     }
-    const key = prefix.key;
-    if (nh.afi !== prefix.afi || addedKeys.has(key) || (table.routes.has(key) && !removedKeys.has(key))) return null;
-    addedKeys.add(key);
-    additions.push({ text: r.prefix, route: { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text } });
+    const key = route.prefix.key;
+    if (added.has(key) || (table.routes.has(key) && !before.has(key))) return null;
+    added.add(key);
+    if (!before.has(key)) before.set(key, undefined);
+    additions.push({ text: r.prefix, route });
   }
   for (const { text, key } of removals) {
     table.byText.delete(text);
@@ -135,7 +158,7 @@ export function patchRouteTable(table: RouteTable, diff: RouteListDiff): Set<str
   }
   for (const { text, route } of additions) {
     table.routes.set(route.prefix.key, route);
-    table.byText.set(text, route);
+    if (route.prefix.key !== text) table.byText.set(text, route);
   }
-  return new Set([...removedKeys, ...addedKeys]);
+  return before;
 }

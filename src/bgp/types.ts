@@ -49,6 +49,15 @@ export interface SessionSpec {
   readonly families?: readonly ('ipv4' | 'ipv6')[];
   /** The routes this session must advertise: the whole desired set. */
   readonly routes: readonly RouteSpec[];
+  /**
+   * false while `routes` is not yet the whole desired set (the configuration
+   * is still loading): the session is started and what is known is sent,
+   * but End-of-RIB waits for a sync with routesComplete true (or unset), so
+   * a peer holding our routes as stale after a restart does not flush the
+   * ones not loaded yet (RFC 4724 §4.1). Changing it never restarts the
+   * session. Default true.
+   */
+  readonly routesComplete?: boolean;
 }
 
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';

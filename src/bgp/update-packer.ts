@@ -5,7 +5,7 @@
 // / MP_UNREACH_NLRI. Messages are written back to back into large chunks,
 // so a table of 100,000 routes becomes a handful of socket writes.
 
-import type { OutRoute, RibBatch } from './adj-rib-out.js';
+import type { NextHop, OutRoute, RibBatch } from './adj-rib-out.js';
 import { nlriLength, writeNlri } from './prefix.js';
 import { Afi, AttrFlag, AttrType, HEADER_LENGTH, MessageType, Safi } from './wire/constants.js';
 
@@ -17,30 +17,38 @@ export interface PackContext {
    * for IPv4 everything including NEXT_HOP; for IPv6 everything but MP_REACH_NLRI.
    */
   attributes(family: 'ipv4' | 'ipv6', nextHop: string): Uint8Array;
+  /**
+   * The IPv4 attribute block with NEXT_HOP at `nextHopAt` (4 octets), when
+   * blocks differ only there: the packer copies it and writes each group's
+   * next hop in place, with no block per next hop.
+   */
+  ipv4Template?(): { readonly block: Uint8Array; readonly nextHopAt: number } | null;
   /** The 16-octet IPv6 next hop. */
   nextHopBytes(nextHop: string): Uint8Array;
 }
 
 const DEFAULT_CHUNK = 256 * 1024;
 
+/** Numbers packBatch calls, for the per-batch marks on NextHop objects. */
+let packRound = 0;
+
 /** Writes whole messages back to back into chunks of at least `chunkSize` bytes. */
 export class ChunkWriter {
-  private chunk: Buffer;
+  /** The chunk being written: reserve() says where in it. */
+  buf: Buffer = Buffer.alloc(0);
   private off = 0;
   private readonly done: Buffer[] = [];
 
-  constructor(private readonly chunkSize = DEFAULT_CHUNK) {
-    this.chunk = Buffer.allocUnsafe(chunkSize);
-  }
+  constructor(private readonly chunkSize = DEFAULT_CHUNK) {}
 
-  /** Room for a message of n bytes; returns the buffer and offset to write at. */
-  reserve(n: number): { buf: Buffer; off: number } {
-    if (this.off + n > this.chunk.length) {
-      if (this.off > 0) this.done.push(this.chunk.subarray(0, this.off));
-      this.chunk = Buffer.allocUnsafe(Math.max(this.chunkSize, n));
+  /** Room for a message of n bytes in `buf`; returns the offset to write it at. */
+  reserve(n: number): number {
+    if (this.off + n > this.buf.length) {
+      if (this.off > 0) this.done.push(this.buf.subarray(0, this.off));
+      this.buf = Buffer.allocUnsafe(Math.max(this.chunkSize, n));
       this.off = 0;
     }
-    const at = { buf: this.chunk, off: this.off };
+    const at = this.off;
     this.off += n;
     return at;
   }
@@ -52,25 +60,30 @@ export class ChunkWriter {
     return n;
   }
 
-  /** The chunks written; the writer starts over. */
+  /** The chunks written; the writer goes on in the unused rest of its chunk. */
   flush(): Buffer[] {
-    if (this.off > 0) this.done.push(this.chunk.subarray(0, this.off));
+    if (this.off > 0) this.done.push(this.buf.subarray(0, this.off));
     const out = this.done.splice(0);
-    this.chunk = Buffer.allocUnsafe(this.chunkSize);
+    this.buf = this.buf.subarray(this.off);
     this.off = 0;
     return out;
   }
 }
 
+/** Writes the 19-octet header (RFC 4271 §4.1: marker of all ones, length, type UPDATE); returns the offset after it. */
 function writeHeader(buf: Buffer, off: number, length: number): number {
-  buf.fill(0xff, off, off + 16); // RFC 4271 §4.1: marker of all ones
-  buf.writeUInt16BE(length, off + 16);
+  buf.fill(0xff, off, off + 16);
+  buf[off + 16] = length >> 8;
+  buf[off + 17] = length & 0xff;
   buf[off + 18] = MessageType.UPDATE;
   return off + HEADER_LENGTH;
 }
 
-/** How many routes from `start` fit in `budget` bytes of NLRI, and their size. */
-function fit(routes: readonly OutRoute[], start: number, budget: number): { end: number; bytes: number } {
+/** Where the last fit() stopped: the first route that did not fit. */
+let fitEnd = 0;
+
+/** How many NLRI bytes the routes from `start` take within `budget`; sets fitEnd. */
+function fit(routes: readonly OutRoute[], start: number, budget: number): number {
   let bytes = 0;
   let end = start;
   while (end < routes.length) {
@@ -79,7 +92,8 @@ function fit(routes: readonly OutRoute[], start: number, budget: number): { end:
     bytes += n;
     end++;
   }
-  return { end, bytes };
+  fitEnd = end;
+  return bytes;
 }
 
 /** Attribute header size: flags, type, 1- or 2-octet length (RFC 4271 §4.3). */
@@ -98,20 +112,48 @@ function writeAttrHeader(buf: Buffer, off: number, flags: number, type: number, 
   return off + 3;
 }
 
-function packIpv4Announce(out: ChunkWriter, routes: readonly OutRoute[], attrs: Uint8Array, maxLength: number): void {
-  // header + withdrawn length (0) + attribute length + attributes + NLRI
-  const fixed = HEADER_LENGTH + 2 + 2 + attrs.length;
-  const budget = maxLength - fixed;
+/**
+ * Everything of an IPv4 announcement before its NLRI: header, withdrawn
+ * length 0, attribute length, attributes. Kept per attribute block, so a
+ * message starts with one copy and two patched octets of length.
+ */
+const ipv4Heads = new WeakMap<Uint8Array, Uint8Array>();
+
+function ipv4Head(attrs: Uint8Array): Uint8Array {
+  let head = ipv4Heads.get(attrs);
+  if (!head) {
+    head = new Uint8Array(HEADER_LENGTH + 4 + attrs.length);
+    head.fill(0xff, 0, 16); // RFC 4271 §4.1 marker
+    head[18] = MessageType.UPDATE;
+    head[HEADER_LENGTH + 2] = attrs.length >> 8;
+    head[HEADER_LENGTH + 3] = attrs.length & 0xff;
+    head.set(attrs, HEADER_LENGTH + 4);
+    ipv4Heads.set(attrs, head);
+  }
+  return head;
+}
+
+function packIpv4Announce(out: ChunkWriter, routes: readonly OutRoute[], attrs: Uint8Array, maxLength: number, nextHop = -1, nextHopAt = -1): void {
+  const head = ipv4Head(attrs);
+  const budget = maxLength - head.length;
   if (budget < 5) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
+  const hopAt = HEADER_LENGTH + 4 + nextHopAt;
   for (let i = 0; i < routes.length; ) {
-    const { end, bytes } = fit(routes, i, budget);
-    const total = fixed + bytes;
-    const { buf, off } = out.reserve(total);
-    let p = writeHeader(buf, off, total);
-    buf.writeUInt16BE(0, p);
-    buf.writeUInt16BE(attrs.length, p + 2);
-    buf.set(attrs, p + 4);
-    p += 4 + attrs.length;
+    const bytes = fit(routes, i, budget);
+    const end = fitEnd;
+    const total = head.length + bytes;
+    const off = out.reserve(total);
+    const buf = out.buf;
+    buf.set(head, off);
+    buf[off + 16] = total >> 8;
+    buf[off + 17] = total & 0xff;
+    if (nextHopAt >= 0) {
+      buf[off + hopAt] = nextHop >>> 24;
+      buf[off + hopAt + 1] = (nextHop >>> 16) & 0xff;
+      buf[off + hopAt + 2] = (nextHop >>> 8) & 0xff;
+      buf[off + hopAt + 3] = nextHop & 0xff;
+    }
+    let p = off + head.length;
     for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
   }
 }
@@ -120,9 +162,11 @@ function packIpv4Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLeng
   const fixed = HEADER_LENGTH + 2 + 2;
   const budget = maxLength - fixed;
   for (let i = 0; i < routes.length; ) {
-    const { end, bytes } = fit(routes, i, budget);
+    const bytes = fit(routes, i, budget);
+    const end = fitEnd;
     const total = fixed + bytes;
-    const { buf, off } = out.reserve(total);
+    const off = out.reserve(total);
+    const buf = out.buf;
     let p = writeHeader(buf, off, total);
     buf.writeUInt16BE(bytes, p);
     p += 2;
@@ -144,11 +188,13 @@ function packIpv6Announce(
   const budget = maxLength - fixed - 4 - mpFixed;
   if (budget < 17) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
   for (let i = 0; i < routes.length; ) {
-    const { end, bytes } = fit(routes, i, budget);
+    const bytes = fit(routes, i, budget);
+    const end = fitEnd;
     const mpLength = mpFixed + bytes;
     const attrTotal = attrs.length + attrHeader(mpLength) + mpLength;
     const total = HEADER_LENGTH + 2 + 2 + attrTotal;
-    const { buf, off } = out.reserve(total);
+    const off = out.reserve(total);
+    const buf = out.buf;
     let p = writeHeader(buf, off, total);
     buf.writeUInt16BE(0, p);
     buf.writeUInt16BE(attrTotal, p + 2);
@@ -169,11 +215,13 @@ function packIpv6Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLeng
   const mpFixed = 3; // AFI(2) SAFI(1), RFC 4760 §4
   const budget = maxLength - HEADER_LENGTH - 4 - 4 - mpFixed;
   for (let i = 0; i < routes.length; ) {
-    const { end, bytes } = fit(routes, i, budget);
+    const bytes = fit(routes, i, budget);
+    const end = fitEnd;
     const mpLength = mpFixed + bytes;
     const attrTotal = attrHeader(mpLength) + mpLength;
     const total = HEADER_LENGTH + 4 + attrTotal;
-    const { buf, off } = out.reserve(total);
+    const off = out.reserve(total);
+    const buf = out.buf;
     let p = writeHeader(buf, off, total);
     buf.writeUInt16BE(0, p);
     buf.writeUInt16BE(attrTotal, p + 2);
@@ -195,17 +243,27 @@ export function packBatch(batch: RibBatch, ctx: PackContext, out: ChunkWriter): 
     if (v6.length) packIpv6Withdraw(out, v6, ctx.maxLength);
   }
   if (batch.announce.length === 0) return;
-  const groups = new Map<string, OutRoute[]>();
+  // Group by the interned next-hop object: a mark on it instead of a map lookup per route.
+  const round = ++packRound;
+  const hops: NextHop[] = [];
   for (const r of batch.announce) {
-    const key = r.family === 'ipv4' ? r.nextHop : `6 ${r.nextHop}`;
-    const g = groups.get(key);
-    if (g) g.push(r);
-    else groups.set(key, [r]);
+    const h = r.hop;
+    if (h.packRound !== round) {
+      h.packRound = round;
+      h.packGroup = [];
+      hops.push(h);
+    }
+    h.packGroup!.push(r);
   }
-  for (const routes of groups.values()) {
-    const { family, nextHop } = routes[0]!;
-    const attrs = ctx.attributes(family, nextHop);
-    if (family === 'ipv4') packIpv4Announce(out, routes, attrs, ctx.maxLength);
-    else packIpv6Announce(out, routes, attrs, ctx.nextHopBytes(nextHop), ctx.maxLength);
+  const template = ctx.ipv4Template?.() ?? null;
+  for (const h of hops) {
+    const routes = h.packGroup!;
+    h.packGroup = null;
+    if (h.afi === 1) {
+      if (template) packIpv4Announce(out, routes, template.block, ctx.maxLength, h.v4, template.nextHopAt);
+      else packIpv4Announce(out, routes, ctx.attributes('ipv4', h.text), ctx.maxLength);
+    } else {
+      packIpv6Announce(out, routes, ctx.attributes('ipv6', h.text), ctx.nextHopBytes(h.text), ctx.maxLength);
+    }
   }
 }

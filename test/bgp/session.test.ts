@@ -116,6 +116,21 @@ test('a later setRoutes sends only the difference', async (t) => {
   t.is(h.session.status().advertisedPrefixes, 5);
 });
 
+test('with routesComplete false the known routes go out but End-of-RIB waits for the whole table (RFC 4724 §4.1)', async (t) => {
+  const early = ROUTES.slice(0, 2);
+  const h = harness(t, { routes: early, routesComplete: false });
+  const peer = await established(t, h);
+  await waitFor(() => routesIn(peer.unread.map((r) => r.message)).announce.length >= 2, 'the early routes');
+  await settle(10);
+  t.deepEqual(routesIn(peer.unread.map((r) => r.message)), { announce: asText(early), withdraw: [] });
+  t.true(peer.unread.every((r) => eorOf(r.message) === null), 'no End-of-RIB while the table is incomplete');
+  t.is(h.session.status().state, 'Established');
+  h.session.setRoutes({ ...h.session.spec, routes: ROUTES, routesComplete: true });
+  const rest = await initialTable(peer);
+  t.deepEqual(routesIn(rest), { announce: asText(ROUTES), withdraw: [] }, 'the early routes and the rest, each once');
+  t.is(h.events.filter((e) => e.to === 'Established').length, 1, 'completing the table does not restart the session');
+});
+
 test('KEEPALIVE goes out every keepalive interval, a third of the hold time', async (t) => {
   const h = harness(t, { holdTime: 30 });
   const peer = await established(t, h, peerOpen({ holdTime: 60 }));

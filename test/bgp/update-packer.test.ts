@@ -6,8 +6,8 @@
 // (RFC 4271 §4.3).
 
 import test from 'ava';
-import type { OutRoute } from '../../src/bgp/adj-rib-out.js';
-import { parseAddress, prefixFromNlri, type Prefix } from '../../src/bgp/prefix.js';
+import type { NextHop, OutRoute } from '../../src/bgp/adj-rib-out.js';
+import { ipv4Number, parseAddress, prefixFromNlri, type Prefix } from '../../src/bgp/prefix.js';
 import { ChunkWriter, packBatch, type PackContext } from '../../src/bgp/update-packer.js';
 import {
   AsPathSegmentType,
@@ -46,19 +46,31 @@ function context(maxLength: number, communities = 0): PackContext {
   };
 }
 
+/** Next hops interned as the route table does: one object per next hop. */
+const hops = new Map<string, NextHop>();
+function hop(text: string): NextHop {
+  let h = hops.get(text);
+  if (!h) {
+    const afi = text.includes(':') ? 2 : 1;
+    h = { afi, text, v4: afi === 1 ? ipv4Number(text) : -1 };
+    hops.set(text, h);
+  }
+  return h;
+}
+
 function v4(i: number, nextHop: string): OutRoute {
   const a = 10 + (i >> 16);
   const b = (i >> 8) & 0xff;
   const c = i & 0xff;
   const prefix: Prefix = { afi: 1, length: 24, bytes: Uint8Array.of(a, b, c), key: `${a}.${b}.${c}.0/24` };
-  return { prefix, family: 'ipv4', nextHop };
+  return { prefix, family: 'ipv4', nextHop, hop: hop(nextHop) };
 }
 
 function v6(i: number, nextHop: string): OutRoute {
   const hi = (i >> 16) & 0xffff;
   const lo = i & 0xffff;
   const bytes = Uint8Array.of(0xfd, 0, 0, 0x10, hi >> 8, hi & 0xff, lo >> 8, lo & 0xff);
-  return { prefix: prefixFromNlri(2, 64, bytes), family: 'ipv6', nextHop };
+  return { prefix: prefixFromNlri(2, 64, bytes), family: 'ipv6', nextHop, hop: hop(nextHop) };
 }
 
 function pack(announce: OutRoute[], withdraw: OutRoute[], ctx: PackContext): Buffer[] {
