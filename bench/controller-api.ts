@@ -17,7 +17,10 @@
 // Run from the source tree (the test API server reads crds/ next to test/),
 // after building the agent (`npx tsc -p tsconfig.json`):
 //
-//   npx tsx bench/controller-api.ts [--nodes 500,5000,20000] [--changes 50]
+//   npx tsx bench/controller-api.ts [--nodes 500,5000,20000] [--changes 50] [--agent-profile DIR]
+//
+// --agent-profile DIR runs the agent with --cpu-prof into DIR (written when it
+// stops); bench/profile-top.ts summarizes it.
 
 import { makeTempDir, removeDir, startProcess } from '../test/peers/proc.js';
 import { startApiServer, type ApiServer } from '../test/kube/server.js';
@@ -36,6 +39,7 @@ const arg = (name: string, dflt: string): string => {
 };
 const sizes = arg('nodes', '500,5000,20000').split(',').map(Number);
 const changes = Number(arg('changes', '50'));
+const profileDir = arg('agent-profile', '');
 const SPEAKER = 'node-0';
 /** node-0's InternalIP: the agent's BGP source address, the one peer the collector accepts. */
 const SPEAKER_IP = '127.0.0.2';
@@ -130,7 +134,7 @@ async function one(n: number): Promise<Result> {
     const t0 = performance.now();
     proc = startProcess({
       argv: [
-        process.execPath, 'dist/src/cli.js', 'run', '--kubeconfig', server.kubeconfigPath, '--node-name', SPEAKER,
+        process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/cli.js', 'run', '--kubeconfig', server.kubeconfigPath, '--node-name', SPEAKER,
         '--admin-address', 'off', '--log-level', 'warn',
       ],
       dir,

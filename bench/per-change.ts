@@ -3,7 +3,9 @@
 // lab collector on loopback, then 50 single-Node changes cycling a Node
 // joining, a relabel out of the selector and a pod CIDR change. Prints the
 // latency from the change to the UPDATE at the collector (p50, max) and
-// the CPU per change. Usage: node dist/bench/per-change.js [N]
+// the CPU per change. Changes go in as the agent's informers hand them over
+// (one Node into the reconciler's engine); with --full as a whole new object
+// set, as the YAML source does. Usage: node dist/bench/per-change.js [N] [--full]
 
 import { Speaker } from '../src/bgp/index.js';
 import { Reconciler } from '../src/controller/reconciler.js';
@@ -11,7 +13,8 @@ import { Collector } from '../src/lab/index.js';
 import { silentLogger } from '../src/log.js';
 import type { Node, ObjectSet, BGPPeer } from '../src/controller/resources.js';
 
-const N = Number(process.argv[2] ?? 5000);
+const N = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 5000);
+const full = process.argv.includes('--full');
 const log = silentLogger();
 const mkNode = (i: number, cidr = `10.${(i >> 8) & 255}.${i & 255}.0/24`): Node => ({
   apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}`, labels: { lan: 'a' } },
@@ -30,18 +33,30 @@ const lat: number[] = [];
 const cpu0 = process.cpuUsage();
 for (let k = 0; k < 50; k++) {
   const i = 1 + k;
-  const next = [...objects.nodes];
-  if (k % 3 === 0) next.push(mkNode(N + k)); // a Node joins
-  else if (k % 3 === 1) next[i] = { ...next[i]!, metadata: { ...next[i]!.metadata, labels: { lan: 'b' } } } as Node; // relabel out
-  else next[i] = mkNode(i, `10.${100 + ((i >> 8) & 255)}.${i & 255}.0/24`); // pod CIDR change
-  objects = { ...objects, nodes: next };
+  let changed: Node;
+  let at = i;
+  if (k % 3 === 0) {
+    changed = mkNode(N + k); // a Node joins
+    at = -1;
+  } else if (k % 3 === 1) changed = { ...nodes[i]!, metadata: { ...nodes[i]!.metadata, labels: { lan: 'b' } } } as Node; // relabel out
+  else changed = mkNode(i, `10.${100 + ((i >> 8) & 255)}.${i & 255}.0/24`); // pod CIDR change
+  if (full) {
+    const next = [...objects.nodes];
+    if (at < 0) next.push(changed);
+    else next[at] = changed;
+    objects = { ...objects, nodes: next };
+  }
   const t = performance.now();
-  rec.update(objects);
+  if (full) rec.update(objects);
+  else {
+    rec.engine.putNode(changed);
+    rec.changed();
+  }
   await new Promise((r) => collector.once('update', r));
   lat.push(performance.now() - t);
 }
 const cpu = process.cpuUsage(cpu0);
 lat.sort((a, b) => a - b);
-console.log(`N=${N} per change: p50 ${lat[25]!.toFixed(1)} ms, max ${lat[49]!.toFixed(1)} ms, CPU ${((cpu.user + cpu.system) / 1000 / 50).toFixed(1)} ms`);
+console.log(`N=${N}${full ? ' (whole set per change)' : ''} per change: p50 ${lat[25]!.toFixed(1)} ms, max ${lat[49]!.toFixed(1)} ms, CPU ${((cpu.user + cpu.system) / 1000 / 50).toFixed(1)} ms`);
 await speaker.stop('deconfigure');
 await collector.close();

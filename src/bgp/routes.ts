@@ -90,7 +90,8 @@ export interface RouteListDiff {
   readonly added: readonly RouteSpec[];
 }
 
-const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a.prefix === b.prefix && a.nextHop === b.nextHop;
+// The controller hands over the same objects for unchanged routes: identity first.
+const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a === b || (a.prefix === b.prefix && a.nextHop === b.nextHop);
 
 /**
  * The routes removed and added between two lists, found by skipping their

@@ -16,12 +16,17 @@
 // While the API server is unreachable the informers keep their caches, so
 // the sessions and routes stay as they are (graceful restart, RFC 4724, is
 // for the speaker's own restarts; an API outage needs no BGP change at all).
+//
+// Per watch event the work does not grow with the cluster: the Nodes that
+// changed (Informer.takeChanged) go one by one into the reconciler's engine,
+// which re-derives only those; the whole Node set is handed over only when
+// the all-Nodes informer has (re)started.
 
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
 import { Speaker, systemClock, type Clock, type SessionEvent, type SessionSpec, type SpeakerOptions } from '../bgp/index.js';
 import type { DesiredState } from './desired-state.js';
-import { electSpeakers, listedSpeakers } from './election.js';
+import { listedSpeakers } from './election.js';
 import { EventRecorder, sessionEventRecord } from './events.js';
 import { Informer } from './informers.js';
 import { describeApiError, kubeApi, statusCode, type KubeApi } from './kube.js';
@@ -164,7 +169,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
 
   let stopping = false;
-  let lastObjects: ObjectSet | null = null;
   let lastState: DesiredState | null = null;
   let speakerFor = new Set<string>();
   const books = new Map<string, PeerBook>();
@@ -214,8 +218,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     log,
     ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
     ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-    onDesired: (state, objects) => onDesired(state, objects),
+    onDesired: (state) => onDesired(state),
   });
+  const engine = reconciler.engine;
+  /** Which Nodes the engine holds: none yet, this Node only, or the all-Nodes informer's (kept by its events). */
+  let nodeFeed: 'none' | 'self' | 'all' = 'none';
 
   function evaluate(): void {
     if (stopping || !peers.synced || !self.synced) return;
@@ -233,27 +240,39 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         void secrets.stop();
       }
     }
-    let objects: ObjectSet;
     if (fullView) {
       // Hold until both caches are complete: a partial Node list would withdraw routes.
       if (!nodes.synced || !secrets.synced) return;
-      objects = { bgpPeers, nodes: nodes.list() as unknown as Node[], secrets: secrets.list() as unknown as Secret[] };
+      if (nodeFeed !== 'all') {
+        nodes.takeChanged();
+        engine.replaceNodes(nodes.list() as unknown as Node[]);
+        nodeFeed = 'all';
+      } else {
+        for (const name of nodes.takeChanged()) {
+          const n = nodes.get(name) as unknown as Node | undefined;
+          if (n) engine.putNode(n);
+          else engine.deleteNode(name);
+        }
+      }
+      engine.setSecrets(secrets.list() as unknown as Secret[]);
     } else {
-      objects = { bgpPeers, nodes: me ? [me] : [], secrets: [] };
+      engine.replaceNodes(me ? [me] : []);
+      nodeFeed = 'self';
+      engine.setSecrets([]);
     }
-    reconciler.update(objects);
+    engine.setBgpPeers(bgpPeers);
+    reconciler.changed();
   }
 
-  function onDesired(state: DesiredState, objects: ObjectSet): void {
+  function onDesired(state: DesiredState): void {
     if (stopping) return;
     lastState = state;
-    lastObjects = objects;
     const now = Date.now();
     const next = new Set(state.speakerFor);
     const sessions = new Set(state.sessions.map((s) => s.name));
     for (const name of next) {
       const b = book(name);
-      const peer = objects.bgpPeers.find((p) => p.metadata?.name === name);
+      const peer = peers.get(name) as unknown as BGPPeer | undefined;
       const mine = problemsOf(name, state.problems);
       // Events for problems that are new; a problem that goes and comes back is news again.
       const lines = new Set(mine.map((p) => p.line));
@@ -307,7 +326,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const entry = ownEntry(name, b);
       const key = entryKey(entry);
       if (key !== b.sentEntry) status.speakers = { [node]: entryPatch(entry) };
-      const elected = electSpeakers(peer, lastObjects?.nodes ?? []);
+      const elected = engine.electedSpeakers(peer);
       const cond = establishedCondition({
         peer,
         elected,

@@ -2,6 +2,11 @@
 // sessions this node must run, each with its whole desired route set, and the
 // problems found on the way. No I/O, no clock; the same input always gives the
 // same (sorted) output, so the speaker's diff stays quiet when nothing changed.
+// desiredState is the reference: it walks every Node. desiredStateOf is the
+// same computation asking a NodeView for what concerns all Nodes (elections,
+// routes by selector), so an index that keeps those answers as Nodes change
+// (node-index.ts) makes one change cost O(changed Nodes); tests check that the
+// two agree after random sequences of changes.
 //
 // Rules (DESIGN.md "Rules the parts keep"):
 // - Election: election.ts (localSpeakers, else rendezvous hashing).
@@ -18,21 +23,21 @@
 
 import { createHash } from 'node:crypto';
 import type { RouteSpec, SessionSpec } from '../bgp/index.js';
-import { rendezvous, speakersOf } from './election.js';
-import type { ObjectSet, Problem } from './resources.js';
+import { rendezvous } from './election.js';
+import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
 import { parseIP, problem } from './resources.js';
-import { matches, parseSelector } from './selector.js';
+import { ALL, formatSelector, matches, parseSelector, type Selector } from './selector.js';
 import {
   checkNode,
   checkPeer,
   conflictProblem,
-  dedupeRoutes,
   nodeRoutes,
   resolveSecret,
   sortProblems,
   type CheckedNode,
   type CheckedPeer,
 } from './validate.js';
+import { advertisedRoutes } from './validate-node.js';
 
 export interface DesiredStateOptions {
   /** BGP Identifier to use instead of the node's IPv4 InternalIP. */
@@ -73,38 +78,105 @@ export function routerIdFromIPv6(bytes: Uint8Array): string {
   return id.join('.');
 }
 
+/**
+ * What desired state needs of the Node set, as questions an index can answer
+ * without walking every Node (node-index.ts keeps the answers up to date as
+ * Nodes change; scanNodes answers them by walking the list).
+ */
+export interface NodeView {
+  /** The first Node named `name`, checked. */
+  self(name: string): CheckedNode | undefined;
+  /**
+   * The `count` winners of rendezvous hashing for `peer` among the names of
+   * Ready Nodes matching `selector` (`selectorText` is its canonical text).
+   */
+  elect(peer: string, selector: Selector, selectorText: string, count: number): readonly string[];
+  /**
+   * The routes of the Nodes matching `selector`, one per prefix, in
+   * routeOrder (advertisedRoutes); their families; and the problems of those Nodes
+   * (except Node `exclude`) and of pod CIDRs claimed twice.
+   */
+  routes(selector: Selector, selectorText: string, exclude: string): SelectedRoutes;
+}
+
+export interface SelectedRoutes {
+  readonly routes: RouteSpec[];
+  readonly families: ReadonlySet<'ipv4' | 'ipv6'>;
+  readonly problems: readonly Problem[];
+}
+
+/** A NodeView that answers each question by walking every Node: the reference for node-index.ts. */
+export function scanNodes(raw: readonly Node[]): NodeView {
+  const nodes = raw.map((n, i) => checkNode(n, i));
+  return {
+    self: (name) => nodes.find((n) => n.name === name),
+    elect: (peer, selector, _text, count) =>
+      rendezvous(peer, nodes.filter((n) => n.ready && matches(selector, n.labels)).map((n) => n.name), count),
+    routes: (selector, _text, exclude) => {
+      const selected = nodes.filter((n) => matches(selector, n.labels));
+      const problems: Problem[] = [];
+      for (const n of selected) if (n.name !== exclude) problems.push(...n.problems);
+      const d = advertisedRoutes(nodeRoutes(selected));
+      problems.push(...d.problems);
+      const families = new Set<'ipv4' | 'ipv6'>();
+      for (const rt of d.routes) families.add(rt.prefix.includes(':') ? 'ipv6' : 'ipv4');
+      return { routes: d.routes, families, problems };
+    },
+  };
+}
+
 /** Who reports an invalid peer: its listed speakers, else a rendezvous pick (whole cluster if the selector is bad). */
-function reportersOfInvalid(raw: ObjectSet['bgpPeers'][number], name: string, nodes: readonly CheckedNode[]): string[] {
+function reportersOfInvalid(raw: BGPPeer, name: string, view: NodeView): readonly string[] {
   const listed = Array.isArray(raw?.spec?.localSpeakers)
     ? raw.spec.localSpeakers.filter((s): s is string => typeof s === 'string' && s !== '')
     : [];
   if (listed.length > 0) return [...new Set(listed)].sort();
-  let select = (_n: CheckedNode) => true;
+  let select: Selector = ALL;
   try {
-    const sel = parseSelector(typeof raw?.spec?.nodeSelector === 'string' ? raw.spec.nodeSelector : '');
-    select = (n) => matches(sel, n.labels);
+    select = parseSelector(typeof raw?.spec?.nodeSelector === 'string' ? raw.spec.nodeSelector : '');
   } catch {
     // A bad selector: any Ready node may report it; rendezvous picks which.
   }
-  const pick = (f: (n: CheckedNode) => boolean) => rendezvous(name, nodes.filter((n) => n.ready && f(n)).map((n) => n.name), 1);
-  const chosen = pick(select);
-  return chosen.length > 0 ? chosen : pick(() => true);
+  const chosen = view.elect(name, select, formatSelector(select), 1);
+  return chosen.length > 0 ? chosen : view.elect(name, ALL, formatSelector(ALL), 1);
 }
 
 /** The sessions this node runs and the problems on the way. Pure and deterministic. */
 export function desiredState(objects: ObjectSet, nodeName: string, opts: DesiredStateOptions = {}): DesiredState {
-  const nodes = (objects.nodes ?? []).map((n, i) => checkNode(n, i));
-  const me = nodes.find((n) => n.name === nodeName);
+  return desiredStateOf(
+    { bgpPeers: objects.bgpPeers ?? [], secrets: objects.secrets ?? [], nodes: scanNodes(objects.nodes ?? []) },
+    nodeName,
+    opts,
+  );
+}
+
+/** The inputs of desiredStateOf: BGPPeers and Secrets as lists (they are few), Nodes behind a NodeView. */
+export interface DesiredStateInput {
+  readonly bgpPeers: readonly BGPPeer[];
+  readonly secrets: readonly Secret[];
+  readonly nodes: NodeView;
+  /** checkPeer, or a cached equivalent (same results for the same object and index). */
+  readonly checkPeer?: typeof checkPeer;
+}
+
+/**
+ * desiredState over a NodeView: the work per call is one pass over the
+ * BGPPeers plus what the view's answers cost, so with an index that keeps
+ * its answers (node-index.ts) it does not grow with the number of Nodes.
+ */
+export function desiredStateOf(input: DesiredStateInput, nodeName: string, opts: DesiredStateOptions = {}): DesiredState {
+  const view = input.nodes;
+  const check = input.checkPeer ?? checkPeer;
+  const me = view.self(nodeName);
   const problems: Problem[] = [];
   const speakerFor: string[] = [];
   const candidates: { peer: CheckedPeer; md5Key?: string }[] = [];
 
-  const rawPeers = [...(objects.bgpPeers ?? [])];
-  rawPeers.forEach((raw, i) => {
-    const r = checkPeer(raw, i);
+  input.bgpPeers.forEach((raw, i) => {
+    const r = check(raw, i);
     if (!r.peer) {
       const name = r.problems[0]?.name ?? `#${i + 1}`;
-      if (reportersOfInvalid(raw, name, nodes).includes(nodeName)) {
+      if (reportersOfInvalid(raw, name, view).includes(nodeName)) {
         speakerFor.push(name);
         problems.push(...r.problems);
       }
@@ -116,11 +188,12 @@ export function desiredState(objects: ObjectSet, nodeName: string, opts: Desired
     const elected =
       peer.localSpeakers.length > 0
         ? peer.localSpeakers.includes(nodeName)
-        : me !== undefined && me.ready && matches(peer.selector, me.labels) && speakersOf(peer, nodes).includes(nodeName);
+        : me !== undefined && me.ready && matches(peer.selector, me.labels) &&
+          view.elect(peer.name, peer.selector, peer.selectorText, peer.speakerCount).includes(nodeName);
     if (!elected) return;
     speakerFor.push(peer.name);
     problems.push(...r.problems);
-    const s = resolveSecret(peer, objects.secrets ?? []);
+    const s = resolveSecret(peer, input.secrets);
     if (s.problem) {
       problems.push(s.problem);
       return;
@@ -156,7 +229,7 @@ export function desiredState(objects: ObjectSet, nodeName: string, opts: Desired
   // One session per peer address and port: the first name wins.
   candidates.sort((a, b) => (a.peer.name < b.peer.name ? -1 : a.peer.name > b.peer.name ? 1 : 0));
   const winners = new Map<string, string>();
-  const routeCache = new Map<string, { routes: RouteSpec[]; families: Set<'ipv4' | 'ipv6'> }>();
+  const routeCache = new Map<string, SelectedRoutes>();
   const sessions: SessionSpec[] = [];
   for (const { peer, md5Key } of candidates) {
     const key = `${peer.peerAddress}|${peer.peerPort}`;
@@ -169,13 +242,8 @@ export function desiredState(objects: ObjectSet, nodeName: string, opts: Desired
 
     let r = routeCache.get(peer.selectorText);
     if (!r) {
-      const selected = nodes.filter((n) => matches(peer.selector, n.labels));
-      for (const n of selected) if (n.name !== nodeName) problems.push(...n.problems);
-      const d = dedupeRoutes(nodeRoutes(selected));
-      problems.push(...d.problems);
-      const families = new Set<'ipv4' | 'ipv6'>();
-      for (const rt of d.routes) families.add(rt.prefix.includes(':') ? 'ipv6' : 'ipv4');
-      r = { routes: d.routes, families };
+      r = view.routes(peer.selector, peer.selectorText, nodeName);
+      problems.push(...r.problems);
       routeCache.set(peer.selectorText, r);
     }
     const families = new Set(r.families).add(peer.family);

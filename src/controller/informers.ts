@@ -11,6 +11,11 @@
 // for BOOKMARKs so a resumed watch starts from a recent resourceVersion.
 // Objects can be trimmed before they are cached (Nodes carry image lists
 // that the agent never reads; a large cluster would pay for them in memory).
+//
+// The cache is client-node's, updated in place per event. Besides a copy of
+// the whole cache (list()), the informer hands out the names of the objects
+// that changed since the last takeChanged(), so a consumer can apply one
+// event's worth of work instead of re-reading every object.
 
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
@@ -68,6 +73,7 @@ export class Informer<T extends KubernetesObject> {
   private changeScheduled = false;
   private listedOnce = false;
   private lastErrorText: string | undefined;
+  private changedNames = new Set<string>();
   private readonly random: () => number;
 
   constructor(private readonly options: InformerOptions<T>) {
@@ -93,7 +99,12 @@ export class Informer<T extends KubernetesObject> {
       return l;
     };
     const lw = new ListWatch<T>(o.path, new TrimmingWatch<T>(o.kubeconfig, o.trim, this.random, () => this.healthy()), list, false, undefined, o.fieldSelector);
-    const onChange = (): void => this.changed();
+    const onChange = (obj: T): void => {
+      if (this.lw !== lw) return;
+      const name = obj?.metadata?.name;
+      if (typeof name === 'string') this.changedNames.add(name);
+      this.changed();
+    };
     lw.on('add', onChange);
     lw.on('update', onChange);
     lw.on('delete', onChange);
@@ -110,12 +121,24 @@ export class Informer<T extends KubernetesObject> {
     const lw = this.lw;
     this.lw = null;
     this.listedOnce = false;
+    this.changedNames = new Set();
     await lw?.stop();
   }
 
   /** The cached objects (empty before the first list). */
   list(): readonly T[] {
     return this.lw ? this.lw.list() : [];
+  }
+
+  /**
+   * Names of the objects added, changed or deleted since the previous call
+   * (get() tells which: undefined means deleted). Forgotten on stop().
+   */
+  takeChanged(): string[] {
+    if (this.changedNames.size === 0) return [];
+    const names = [...this.changedNames];
+    this.changedNames = new Set();
+    return names;
   }
 
   get(name: string, namespace?: string): T | undefined {

@@ -1,14 +1,21 @@
 // Level-triggered glue between object sources (YAML file, API informers)
 // and the speaker: every change of the objects marks the state dirty; once
-// per turn of the event loop the desired state is recomputed from the whole
-// object set and handed to speaker.sync(), which applies only the
-// difference. Bursts of watch events thus become one sync, never one job
-// per event. Route lists equal to the previous ones are passed by identity,
-// so the speaker does not even diff them.
+// per turn of the event loop the desired state is recomputed and handed to
+// speaker.sync(), which applies only the difference. Bursts of watch events
+// thus become one sync, never one job per event.
+//
+// The desired state comes from a DesiredStateEngine (incremental.ts): a
+// source hands over a whole object set (update) or changes single objects
+// in the engine and calls changed(); either way the recomputation costs work
+// for the objects that changed, not for every Node. A session's route list
+// is the same array object as long as its routes did not change, so the
+// speaker does not even diff it; nothing here compares lists element by
+// element.
 
 import type Logger from 'bunyan';
 import type { SessionSpec } from '../bgp/index.js';
-import { desiredState, type DesiredState, type DesiredStateOptions } from './desired-state.js';
+import type { DesiredState, DesiredStateOptions } from './desired-state.js';
+import { DesiredStateEngine } from './incremental.js';
 import type { ObjectSet, Problem } from './resources.js';
 
 /** What the reconciler needs of the speaker. */
@@ -21,30 +28,35 @@ export interface ReconcilerOptions extends DesiredStateOptions {
   readonly nodeName: string;
   readonly log: Logger;
   /** Called after every recomputation with the new desired state (status, events, readiness). */
-  readonly onDesired?: (state: DesiredState, objects: ObjectSet) => void;
-}
-
-function sameRoutes(a: SessionSpec['routes'], b: SessionSpec['routes']): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.prefix !== b[i]!.prefix || a[i]!.nextHop !== b[i]!.nextHop) return false;
-  }
-  return true;
+  readonly onDesired?: (state: DesiredState) => void;
 }
 
 export class Reconciler {
-  private objects: ObjectSet | null = null;
+  /** The objects the desired state is computed from; change them, then call changed(). */
+  readonly engine: DesiredStateEngine;
+  private pending: ObjectSet | null = null;
+  private hasInput = false;
   private scheduled = false;
-  private previous = new Map<string, SessionSpec>();
   private lastState: DesiredState | null = null;
   private reported = new Set<string>();
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    const { routerId, localAddress } = options;
+    this.engine = new DesiredStateEngine(options.nodeName, {
+      ...(routerId !== undefined ? { routerId } : {}),
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
+  }
 
   /** The latest complete object set; applied on the next turn of the event loop. */
   update(objects: ObjectSet): void {
-    this.objects = objects;
+    this.pending = objects;
+    this.changed();
+  }
+
+  /** The engine's objects changed: recompute on the next turn of the event loop. */
+  changed(): void {
+    this.hasInput = true;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -54,29 +66,28 @@ export class Reconciler {
   }
 
   /**
-   * Applies the pending object set now (start-up, tests). `computed` is its
+   * Applies the pending objects now (start-up, tests). `computed` is their
    * desired state when the caller already has it (standalone checks it
    * before starting), so it is not computed twice.
    */
   apply(computed?: DesiredState): DesiredState | null {
-    const objects = this.objects;
-    if (!objects) return this.lastState;
-    const { nodeName, routerId, localAddress, log } = this.options;
+    if (!this.hasInput) return this.lastState;
+    const { log } = this.options;
     const started = performance.now();
-    const state = computed ?? desiredState(objects, nodeName, { routerId, localAddress });
-    const sessions = state.sessions.map((s) => {
-      const before = this.previous.get(s.name);
-      return before && sameRoutes(before.routes, s.routes) ? { ...s, routes: before.routes } : s;
-    });
-    this.previous = new Map(sessions.map((s) => [s.name, s]));
+    if (this.pending) {
+      this.engine.set(this.pending);
+      this.pending = null;
+    }
+    const state = computed ?? this.engine.compute();
+    const { sessions } = state;
     this.logProblems(state.problems);
     this.options.speaker.sync(sessions);
-    this.lastState = { ...state, sessions };
+    this.lastState = state;
     log.debug(
       { sessions: sessions.length, routes: sessions.reduce((n, s) => n + s.routes.length, 0), ms: +(performance.now() - started).toFixed(1) },
       'desired state applied',
     );
-    this.options.onDesired?.(this.lastState, objects);
+    this.options.onDesired?.(this.lastState);
     return this.lastState;
   }
 

@@ -65,7 +65,8 @@ export function checkNode(node: Node, index = 0): CheckedNode {
   const isObj = typeof node === 'object' && node !== null;
   if (isObj) {
     const hit = checkedNodes.get(node);
-    if (hit && (hit.name !== `#${index + 1}` || node.metadata?.name === hit.name)) return hit;
+    // A nameless Node is named by its position: a hit from another position is stale.
+    if (hit && (hit.name === node.metadata?.name || hit.name === `#${index + 1}`)) return hit;
   }
   const r = reduceNode(node, index);
   if (isObj) checkedNodes.set(node, r);
@@ -152,6 +153,10 @@ function reduceNode(node: Node, index: number): CheckedNode {
 /** One route with the node that owns it, before de-duplication. */
 export interface OwnedRoute {
   readonly node: string;
+  /** Position of the node in the list the route came from (orders Nodes that share a name). */
+  readonly position: number;
+  /** Position among the node's pod CIDRs. */
+  readonly index: number;
   readonly field: string;
   readonly cidr: CIDR;
   readonly nextHop: string;
@@ -160,12 +165,30 @@ export interface OwnedRoute {
 /** The routes of the given nodes (in any order). */
 export function nodeRoutes(nodes: Iterable<CheckedNode>): OwnedRoute[] {
   const out: OwnedRoute[] = [];
+  let position = 0;
   for (const n of nodes) {
+    const at = position++;
     n.cidrs.forEach((cidr, i) =>
-      out.push({ node: n.name, field: n.cidrFields[i]!, cidr, nextHop: (cidr.family === 'ipv4' ? n.ipv4 : n.ipv6)! }),
+      out.push({ node: n.name, position: at, index: i, field: n.cidrFields[i]!, cidr, nextHop: (cidr.family === 'ipv4' ? n.ipv4 : n.ipv6)! }),
     );
   }
   return out;
+}
+
+/**
+ * The order of advertised routes: by owning Node name (then list position),
+ * then IPv4 before IPv6, address, length. Grouping by Node keeps a change of
+ * one Node to one place in the list, so the speaker's diff of the old and the
+ * new list (common head and tail) stays small even when a pod CIDR moves.
+ */
+export function routeOrder(a: Pick<OwnedRoute, 'node' | 'position' | 'index' | 'cidr'>, b: Pick<OwnedRoute, 'node' | 'position' | 'index' | 'cidr'>): number {
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : a.position - b.position || compareCIDR(a.cidr, b.cidr) || a.index - b.index;
+}
+
+/** The problem of a Node whose pod CIDR `route` is also the pod CIDR of Node `winner`, which keeps it. */
+export function duplicateCIDRProblem(route: Pick<OwnedRoute, 'node' | 'field' | 'cidr'>, winner: string): Problem {
+  return problem('Node', route.node, route.field,
+    `${route.cidr.text} is also the pod CIDR of Node ${winner}; only ${winner}'s route is advertised`);
 }
 
 /**
@@ -174,20 +197,30 @@ export function nodeRoutes(nodes: Iterable<CheckedNode>): OwnedRoute[] {
  * the first name keeps it and the other is reported.
  */
 export function dedupeRoutes(routes: OwnedRoute[]): { routes: RouteSpec[]; problems: Problem[] } {
+  const d = winningRoutes(routes);
+  return { routes: d.winners.map((r) => ({ prefix: r.cidr.text, nextHop: r.nextHop })), problems: d.problems };
+}
+
+/** dedupeRoutes, with the routes kept in routeOrder: the list a session advertises. */
+export function advertisedRoutes(routes: OwnedRoute[]): { routes: RouteSpec[]; problems: Problem[] } {
+  const d = winningRoutes(routes);
+  d.winners.sort(routeOrder);
+  return { routes: d.winners.map((r) => ({ prefix: r.cidr.text, nextHop: r.nextHop })), problems: d.problems };
+}
+
+/** The route kept per prefix (sorted by prefix) and the problems of the others. */
+function winningRoutes(routes: OwnedRoute[]): { winners: OwnedRoute[]; problems: Problem[] } {
   routes.sort((a, b) => compareCIDR(a.cidr, b.cidr) || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
-  const out: RouteSpec[] = [];
+  const winners: OwnedRoute[] = [];
   const problems: Problem[] = [];
   let last: OwnedRoute | undefined;
   for (const r of routes) {
     if (last && last.cidr.text === r.cidr.text) {
-      if (last.node !== r.node) {
-        problems.push(problem('Node', r.node, r.field,
-          `${r.cidr.text} is also the pod CIDR of Node ${last.node}; only ${last.node}'s route is advertised`));
-      }
+      if (last.node !== r.node) problems.push(duplicateCIDRProblem(r, last.node));
       continue;
     }
-    out.push({ prefix: r.cidr.text, nextHop: r.nextHop });
+    winners.push(r);
     last = r;
   }
-  return { routes: out, problems };
+  return { winners, problems };
 }

@@ -91,10 +91,11 @@ test('a dual-stack node advertises each pod CIDR with the next hop of its family
   t.deepEqual(d.problems, []);
   const s = d.sessions[0]!;
   t.deepEqual(s.families, ['ipv4', 'ipv6']);
+  // Grouped by Node (so one Node's change is one place in the list), IPv4 first within a Node.
   t.deepEqual(s.routes, [
     { prefix: '10.244.1.0/24', nextHop: '172.16.0.11' },
-    { prefix: '10.244.2.0/24', nextHop: '172.16.0.12' },
     { prefix: 'fd00:10:244:1::/64', nextHop: 'fd00::11' },
+    { prefix: '10.244.2.0/24', nextHop: '172.16.0.12' },
     { prefix: 'fd00:10:244:2::/64', nextHop: 'fd00::12' },
   ]);
 });
