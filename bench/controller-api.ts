@@ -17,10 +17,11 @@
 // Run from the source tree (the test API server reads crds/ next to test/),
 // after building the agent (`npx tsc -p tsconfig.json`):
 //
-//   npx tsx bench/controller-api.ts [--nodes 500,5000,20000] [--changes 50] [--agent-profile DIR]
+//   npx tsx bench/controller-api.ts [--nodes 500,5000,20000] [--changes 50] [--agent-profile DIR] [--agent-cli FILE]
 //
 // --agent-profile DIR runs the agent with --cpu-prof into DIR (written when it
-// stops); bench/profile-top.ts summarizes it.
+// stops); bench/profile-top.ts summarizes it. --agent-cli FILE runs another
+// build's cli.js (default dist/src/cli.js), to compare builds in one sitting.
 
 import { makeTempDir, removeDir, startProcess } from '../test/peers/proc.js';
 import { startApiServer, type ApiServer } from '../test/kube/server.js';
@@ -40,6 +41,8 @@ const arg = (name: string, dflt: string): string => {
 const sizes = arg('nodes', '500,5000,20000').split(',').map(Number);
 const changes = Number(arg('changes', '50'));
 const profileDir = arg('agent-profile', '');
+/** The built CLI to run as the agent (another build to compare with, e.g. a copy of dist/ from before a change). */
+const agentCli = arg('agent-cli', 'dist/src/cli.js');
 const SPEAKER = 'node-0';
 /** node-0's InternalIP: the agent's BGP source address, the one peer the collector accepts. */
 const SPEAKER_IP = '127.0.0.2';
@@ -67,7 +70,12 @@ const kinds = ['add', 'cidr', 'relabel'] as const;
 type Kind = (typeof kinds)[number];
 
 interface Result {
+  /** Spawn -> the collector's session Established, s. */
+  established: number;
   startup: number;
+  /** Spawn -> End-of-RIB (IPv4) at the collector, s, and the routes held when it came. */
+  endOfRib: number;
+  routesAtEndOfRib: number;
   lat: Record<Kind | 'all', number[]>;
   peakRssMb: number;
   cpuSeconds: number;
@@ -131,10 +139,21 @@ async function one(n: number): Promise<Result> {
       store.put('Node', '', `node-${i}`, nodeObject(`node-${i}`, i === 0 ? SPEAKER_IP : nextHopOf(W, i), cidrOf[i]!, 'a'));
     }
 
+    let establishedAt = 0;
+    let endOfRibAt = 0;
+    let routesAtEndOfRib = -1;
+    rx.on('established', () => {
+      if (establishedAt === 0) establishedAt = performance.now();
+    });
+    rx.on('endOfRib', () => {
+      if (endOfRibAt !== 0) return;
+      endOfRibAt = performance.now();
+      routesAtEndOfRib = rib().size;
+    });
     const t0 = performance.now();
     proc = startProcess({
       argv: [
-        process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/cli.js', 'run', '--kubeconfig', server.kubeconfigPath, '--node-name', SPEAKER,
+        process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), agentCli, 'run', '--kubeconfig', server.kubeconfigPath, '--node-name', SPEAKER,
         '--admin-address', 'off', '--log-level', 'warn',
       ],
       dir,
@@ -143,6 +162,9 @@ async function one(n: number): Promise<Result> {
     });
     const startup = ((await when(() => rib().size >= n, START_TIMEOUT_MS, `${n} routes`)) - t0) / 1000;
     if (rib().size !== n) throw new Error(`receiver holds ${rib().size} routes, expected ${n}`);
+    await when(() => endOfRibAt !== 0, START_TIMEOUT_MS, 'End-of-RIB');
+    const established = (establishedAt - t0) / 1000;
+    const endOfRib = (endOfRibAt - t0) / 1000;
 
     const lat: Result['lat'] = { add: [], cidr: [], relabel: [], all: [] };
     const cpuBefore = usage(proc.pid)?.cpuSeconds ?? NaN;
@@ -174,7 +196,7 @@ async function one(n: number): Promise<Result> {
     }
     const u = usage(proc.pid);
     const cpuPerChangeMs = (((u?.cpuSeconds ?? NaN) - cpuBefore) * 1000) / changes;
-    return { startup, lat, peakRssMb: u?.peakRssMb ?? NaN, cpuSeconds: u?.cpuSeconds ?? NaN, cpuPerChangeMs };
+    return { established, startup, endOfRib, routesAtEndOfRib, lat, peakRssMb: u?.peakRssMb ?? NaN, cpuSeconds: u?.cpuSeconds ?? NaN, cpuPerChangeMs };
   } finally {
     await proc?.stop().catch(() => undefined);
     await rx?.close().catch(() => undefined);
@@ -185,18 +207,18 @@ async function one(n: number): Promise<Result> {
 
 const p = (v: number[], q: number): string => (v.length ? percentile(v, q).toFixed(1) : '—');
 const lines = [
-  '| Nodes | start → all routes s | changes | change → receiver p50 ms | p99 ms | add p50 | pod CIDR p50 | relabel p50 | agent peak RSS MB | agent CPU s | agent CPU ms/change |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| Nodes | start → Established s | start → all routes s | start → End-of-RIB s (routes then) | changes | change → receiver p50 ms | p99 ms | add p50 | pod CIDR p50 | relabel p50 | agent peak RSS MB | agent CPU s | agent CPU ms/change |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const n of sizes) {
   try {
     const r = await one(n);
     lines.push(
-      `| ${n.toLocaleString('en')} | ${r.startup.toFixed(3)} | ${r.lat.all.length} | ${p(r.lat.all, 50)} | ${p(r.lat.all, 99)} | ` +
+      `| ${n.toLocaleString('en')} | ${r.established.toFixed(3)} | ${r.startup.toFixed(3)} | ${r.endOfRib.toFixed(3)} (${r.routesAtEndOfRib}) | ${r.lat.all.length} | ${p(r.lat.all, 50)} | ${p(r.lat.all, 99)} | ` +
         `${p(r.lat.add, 50)} | ${p(r.lat.cidr, 50)} | ${p(r.lat.relabel, 50)} | ${r.peakRssMb.toFixed(1)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuPerChangeMs.toFixed(1)} |`,
     );
   } catch (err) {
-    lines.push(`| ${n.toLocaleString('en')} | failed: ${(err as Error).message.split('\n')[0]} | | | | | | | | | |`);
+    lines.push(`| ${n.toLocaleString('en')} | failed: ${(err as Error).message.split('\n')[0]} | | | | | | | | | | | |`);
   }
   process.stderr.write(`${lines[lines.length - 1]}\n`);
 }

@@ -21,7 +21,7 @@ import { WORKLOADS, type WorkloadName } from './lib/workloads.js';
 
 const program = new Command()
   .option('--trials <n>', 'trials per workload and sender', '3')
-  .option('--workloads <list>', 'comma-separated: W1-100k, W1-1M, W2-5k, W2-20k', 'W1-100k,W2-5k,W2-20k')
+  .option('--workloads <list>', 'comma-separated: W1-100k, W1-1M, W2-5k, W2-20k, W1-100k-x3 (3 sessions of 100k)', 'W1-100k,W2-5k,W2-20k')
   .option('--big', 'add W1-1M (one million prefixes)')
   .option('--senders <list>', 'comma-separated: ours, ours-core, bird, gobgp, frr', SENDERS.join(','))
   .option('--out <file>', 'also write the markdown report here')
@@ -40,7 +40,7 @@ for (const s of senders) if (!SENDER_BY_NAME[s]) throw new Error(`unknown sender
 
 oursNodeArgs.push(...opts.nodeArg);
 if (opts.profile) oursNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`);
-if (!existsSync('dist/src/cli.js')) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+if (!existsSync('dist/bundle/bgp-speaker.js')) throw new Error('dist/bundle/bgp-speaker.js is missing: run `npm run build` first');
 if (opts.install) {
   const r = spawnSync('bash', ['scripts/install-peers.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) process.stderr.write('bench: install-peers.sh failed; senders whose daemon is missing are skipped\n');
@@ -67,6 +67,8 @@ for (const wn of workloads) {
     let note = '';
     if (!existsSync(BINARIES[sn])) {
       note = `${BINARIES[sn]} not installed`;
+    } else if ((w.sessions ?? 1) > 1 && !sender.multiSession) {
+      note = 'not run: this bench configures one session for it';
     } else {
       for (let t = 0; t < trials; t++) {
         try {

@@ -25,8 +25,11 @@ export async function startReceiver(opts: {
   sender: { address: string; as: number; port?: number };
   /** true: wait for the sender to dial (it is active); false: dial it. */
   passive: boolean;
+  /** File names in `dir` (conf, control socket, pid, log); several receivers need their own. Default 'receiver'. */
+  name?: string;
 }): Promise<ReceiverHandle> {
   const { dir, port, sender } = opts;
+  const name = opts.name ?? 'receiver';
   const conf = [
     `router id ${RECEIVER_ADDRESS};`,
     'log stderr { warning, error, fatal };',
@@ -43,11 +46,11 @@ export async function startReceiver(opts: {
     '  ipv4 { import all; export none; };',
     '}',
   ].join('\n');
-  const file = join(dir, 'receiver.conf');
-  const sock = join(dir, 'receiver.ctl');
+  const file = join(dir, `${name}.conf`);
+  const sock = join(dir, `${name}.ctl`);
   await writeFile(file, conf + '\n');
   const spawnedAt = performance.now();
-  const proc = startProcess({ argv: ['/usr/sbin/bird', '-f', '-c', file, '-s', sock, '-P', join(dir, 'receiver.pid')], dir, logName: 'receiver.log' });
+  const proc = startProcess({ argv: ['/usr/sbin/bird', '-f', '-c', file, '-s', sock, '-P', join(dir, `${name}.pid`)], dir, logName: `${name}.log` });
   let ctl: BirdControl | null = null;
   await waitFor(
     async () => {

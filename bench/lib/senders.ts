@@ -18,6 +18,8 @@ export const SENDERS: readonly SenderName[] = ['ours', 'ours-core', 'bird', 'gob
 
 export interface Receiver {
   readonly address: string;
+  /** One port per session of the workload (the first is `port`). */
+  readonly ports: readonly number[];
   readonly port: number;
   readonly as: number;
 }
@@ -44,21 +46,27 @@ export interface Sender {
   readonly address: string;
   /** true: the receiver dials this sender (GoBGP's first connect waits 5-10 s). */
   readonly passive: boolean;
+  /** true: runs a workload's several sessions (rx.addresses); only ours does here. */
+  readonly multiSession?: boolean;
   start(w: Workload, rx: Receiver, dir: string): Promise<SenderRun>;
 }
 
 const ROOT = process.cwd();
 
+/** Extra node flags for our senders (run.ts --profile adds --cpu-prof). */
+export const oursNodeArgs: string[] = [];
+
 export const ours: Sender = {
   name: 'ours',
   address: '127.0.0.2',
   passive: false,
+  multiSession: true,
   async start(w, rx, dir) {
     const config = join(dir, 'speaker.yaml');
     await writeFile(config, speakerYaml(rx, this.address, workloadNodes(w)));
     const spawnedAt = performance.now();
     const proc = startProcess({
-      argv: [process.execPath, join(ROOT, 'dist/src/cli.js'), 'standalone', '--config', config, '--node-name', 'speaker', '--admin-address', 'off'],
+      argv: [process.execPath, ...oursNodeArgs, join(ROOT, 'dist/bundle/bgp-speaker.js'), 'standalone', '--config', config, '--node-name', 'speaker', '--admin-address', 'off'],
       dir,
       logName: 'speaker.log',
     });
@@ -76,21 +84,22 @@ export const oursCore: Sender = {
   name: 'ours-core',
   address: '127.0.0.2',
   passive: false,
+  multiSession: true,
   async start(w, rx, dir) {
     const file = join(dir, 'specs.json');
-    const spec = {
-      name: 'bench',
+    const spec = (peerPort: number, i: number) => ({
+      name: i === 0 ? 'bench' : `bench${i + 1}`,
       peerAddress: rx.address,
-      peerPort: rx.port,
+      peerPort,
       localAddress: this.address,
       localAs: LOCAL_AS,
       peerAs: rx.as,
       routerId: this.address,
       routes: [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop })),
-    };
-    await writeFile(file, JSON.stringify({ specs: [spec] }));
+    });
+    await writeFile(file, JSON.stringify({ specs: rx.ports.map(spec) }));
     const spawnedAt = performance.now();
-    const proc = startProcess({ argv: [process.execPath, join(ROOT, 'dist/test/interop/driver.js'), file], dir, logName: 'driver.log' });
+    const proc = startProcess({ argv: [process.execPath, ...oursNodeArgs, join(ROOT, 'dist/test/interop/driver.js'), file], dir, logName: 'driver.log' });
     return { proc, spawnedAt, note: 'Speaker from JSON, no YAML', stop: () => proc.stop() };
   },
 };

@@ -38,23 +38,27 @@ status:
 `;
 }
 
-/** One BGPPeer for SPEAKER_NODE at `speakerIp`, plus the given Nodes. */
-export function speakerYaml(peer: PeerSpec, speakerIp: string, nodes: Iterable<NodeSpec>): string {
-  const parts: string[] = [
-    `apiVersion: network.openyurt.io/v1alpha1
+/**
+ * One BGPPeer for SPEAKER_NODE at `speakerIp` (one per port in `peer.ports`
+ * when given: bench, bench2, ...), plus the given Nodes.
+ */
+export function speakerYaml(peer: PeerSpec & { readonly ports?: readonly number[] }, speakerIp: string, nodes: Iterable<NodeSpec>): string {
+  const ports = peer.ports?.length ? peer.ports : [peer.port];
+  const parts: string[] = ports.map(
+    (port, i) => `${i > 0 ? '---\n' : ''}apiVersion: network.openyurt.io/v1alpha1
 kind: BGPPeer
 metadata:
-  name: bench
+  name: ${i === 0 ? 'bench' : `bench${i + 1}`}
 spec:
   localSpeakers: [${SPEAKER_NODE}]
   localAsNumber: ${LOCAL_AS}
   peerIP: ${peer.address}
-  peerPort: ${peer.port}
+  peerPort: ${port}
   peerAsNumber: ${peer.as}
   nodeSelector: all()
 `,
-    nodeDoc({ name: SPEAKER_NODE, ip: speakerIp, cidrs: [] }),
-  ];
+  );
+  parts.push(nodeDoc({ name: SPEAKER_NODE, ip: speakerIp, cidrs: [] }));
   for (const n of nodes) parts.push(nodeDoc(n));
   return parts.join('');
 }

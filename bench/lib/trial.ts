@@ -32,18 +32,31 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function runTrial(sender: Sender, w: Workload, keepDir = false): Promise<TrialResult> {
   const dir = await makeTempDir(`bench-${sender.name}`);
-  const port = await freePort();
-  const rxSpec = { address: RECEIVER_ADDRESS, port, as: RECEIVER_AS };
-  let rx: ReceiverHandle | null = null;
+  const sessions = w.sessions ?? 1;
+  const ports: number[] = [];
+  while (ports.length < sessions) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const port = ports[0]!;
+  const rxSpec = { address: RECEIVER_ADDRESS, port, ports, as: RECEIVER_AS };
+  // One receiving BIRD per session (BIRD 2.0 listens on one port).
+  const receivers: ReceiverHandle[] = [];
+  const startReceivers = async (passive: boolean, senderPort?: number): Promise<number> => {
+    for (const [i, p] of ports.entries()) {
+      const name = i === 0 ? 'receiver' : `receiver${i + 1}`;
+      receivers.push(await startReceiver({ dir, port: p, name, sender: { address: sender.address, as: LOCAL_AS, port: senderPort }, passive }));
+    }
+    return receivers[0]!.spawnedAt;
+  };
   let run: SenderRun | null = null;
   try {
     let t0: number;
     if (sender.passive) {
       run = await sender.start(w, rxSpec, dir);
-      rx = await startReceiver({ dir, port, sender: { address: sender.address, as: LOCAL_AS, port: run.listenPort }, passive: false });
-      t0 = rx.spawnedAt;
+      t0 = await startReceivers(false, run.listenPort);
     } else {
-      rx = await startReceiver({ dir, port, sender: { address: sender.address, as: LOCAL_AS }, passive: true });
+      await startReceivers(true);
       run = await sender.start(w, rxSpec, dir);
       t0 = run.spawnedAt;
     }
@@ -55,10 +68,17 @@ export async function runTrial(sender: Sender, w: Workload, keepDir = false): Pr
       if (!tE && performance.now() > t0 + ESTABLISH_TIMEOUT_MS) throw new Error(`${sender.name}: not Established after ${ESTABLISH_TIMEOUT_MS / 1000} s`);
       if (performance.now() > deadline) throw new Error(`${sender.name}: timed out (${tE ? 'routes' : 'Established'})`);
       await run.tick?.();
-      const p = await rx.ctl.protocol('sender');
+      // Every session: Established when all are, all routes when every one holds N.
+      let established = true;
+      let complete = true;
+      for (const rx of receivers) {
+        const p = await rx.ctl.protocol('sender');
+        established &&= p.bgpState === 'Established';
+        complete &&= p.imported >= w.n;
+      }
       const now = performance.now();
-      if (!tE && p.bgpState === 'Established') tE = now;
-      if (tE && p.imported >= w.n) {
+      if (!tE && established) tE = now;
+      if (tE && complete) {
         tR = now;
         break;
       }
@@ -75,7 +95,7 @@ export async function runTrial(sender: Sender, w: Workload, keepDir = false): Pr
     };
   } finally {
     await run?.stop().catch(() => undefined);
-    await rx?.stop().catch(() => undefined);
+    for (const rx of receivers) await rx.stop().catch(() => undefined);
     if (!keepDir) await removeDir(dir);
     else process.stderr.write(`bench: kept ${join(dir)}\n`);
   }

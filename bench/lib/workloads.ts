@@ -4,7 +4,7 @@
 // W2 = N /24 pod CIDRs from 10.0.0.0/24 upwards, each with its own next hop
 //      (one Node per prefix: one attribute set, so one UPDATE, per prefix).
 
-export type WorkloadName = 'W1-100k' | 'W1-1M' | 'W2-5k' | 'W2-20k';
+export type WorkloadName = 'W1-100k' | 'W1-1M' | 'W2-5k' | 'W2-20k' | 'W1-100k-x3';
 
 export interface Workload {
   readonly name: WorkloadName;
@@ -12,6 +12,8 @@ export interface Workload {
   readonly n: number;
   /** true: every prefix has its own next hop (W2). */
   readonly perPrefixNextHop: boolean;
+  /** Sessions the sender runs, each to its own receiver protocol and each with all N routes. Default 1. */
+  readonly sessions?: number;
 }
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
@@ -19,6 +21,8 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   'W1-1M': { name: 'W1-1M', n: 1_000_000, perPrefixNextHop: false },
   'W2-5k': { name: 'W2-5k', n: 5_000, perPrefixNextHop: true },
   'W2-20k': { name: 'W2-20k', n: 20_000, perPrefixNextHop: true },
+  // The memory target for several peers (two switches and a route reflector, say).
+  'W1-100k-x3': { name: 'W1-100k-x3', n: 100_000, perPrefixNextHop: false, sessions: 3 },
 };
 
 /** The one next hop of W1 (TEST-NET-1, RFC 5737): a third-party next hop for every sender. */

@@ -22,8 +22,9 @@ export interface NextHop {
   readonly text: string;
   /** IPv4: the address as an unsigned 32-bit number; IPv6: -1. */
   readonly v4: number;
-  /** The packer's scratch: the batch it last grouped routes in, and that group. */
+  /** The packer's scratch: the batch it last grouped routes in, that group's first route and the rest. */
   packRound?: number;
+  packFirst?: OutRoute | null;
   packGroup?: OutRoute[] | null;
 }
 

@@ -42,7 +42,7 @@ function newRoute(prefix: Prefix, nh: NextHop, r: RouteSpec): OutRoute {
 function nextHopOf(text: string): NextHop {
   const a = parseAddress(text);
   const canonical = formatAddress(a.afi, a.bytes);
-  return { afi: a.afi, text: canonical, v4: a.afi === 1 ? ipv4Number(canonical) : -1, packRound: 0, packGroup: null };
+  return { afi: a.afi, text: canonical, v4: a.afi === 1 ? ipv4Number(canonical) : -1, packRound: 0, packFirst: null, packGroup: null };
 }
 
 /** Parses and checks routes; the later of two routes for one prefix wins. */

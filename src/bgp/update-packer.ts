@@ -243,21 +243,33 @@ export function packBatch(batch: RibBatch, ctx: PackContext, out: ChunkWriter): 
     if (v6.length) packIpv6Withdraw(out, v6, ctx.maxLength);
   }
   if (batch.announce.length === 0) return;
-  // Group by the interned next-hop object: a mark on it instead of a map lookup per route.
+  // Group by the interned next-hop object: a mark on it instead of a map
+  // lookup per route, and no array for the usual group of one (a Node's
+  // pod CIDR with the Node's own next hop).
   const round = ++packRound;
   const hops: NextHop[] = [];
   for (const r of batch.announce) {
     const h = r.hop;
     if (h.packRound !== round) {
       h.packRound = round;
-      h.packGroup = [];
+      h.packFirst = r;
+      h.packGroup = null;
       hops.push(h);
+    } else if (h.packGroup) {
+      h.packGroup.push(r);
+    } else {
+      h.packGroup = [h.packFirst!, r];
     }
-    h.packGroup!.push(r);
   }
   const template = ctx.ipv4Template?.() ?? null;
+  const one: OutRoute[] = [];
   for (const h of hops) {
-    const routes = h.packGroup!;
+    let routes = h.packGroup;
+    if (!routes) {
+      one[0] = h.packFirst!;
+      routes = one;
+    }
+    h.packFirst = null;
     h.packGroup = null;
     if (h.afi === 1) {
       if (template) packIpv4Announce(out, routes, template.block, ctx.maxLength, h.v4, template.nextHopAt);

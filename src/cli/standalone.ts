@@ -7,17 +7,41 @@
 // SIGTERM/SIGINT stop gracefully (RFC 4724: the peer keeps our routes as
 // stale for the restart time) and exit 0. Logs are bunyan JSON on stdout.
 // Exit 2 when the configuration is unusable at start.
+//
+// Early start: the sessions of the BGPPeers that list this node in
+// spec.localSpeakers do not depend on the other Nodes, so they start before
+// the whole file is parsed. The documents that may hold a BGPPeer, a Secret
+// or this node's Node (a text test, earlyDocument) are parsed and validated
+// first; when they are usable on their own (no error in them, none in the
+// desired state they give), those sessions start with the routes known so
+// far and routesComplete false, so End-of-RIB (RFC 4724 §4.1) is held back
+// while the rest of the file is parsed in slices that let the OPEN/KEEPALIVE
+// exchange run. Parsing the rest waits until those sessions are Established
+// or their attempt failed (at most HANDSHAKE_HEAD_START_MS): a single large
+// document, the validation and the desired state of 100,000 routes each
+// hold the event loop for a while, and the OPEN exchange should not wait
+// behind them. Then the whole desired state is applied as without early
+// start, and End-of-RIB follows. The early session proposes the address
+// families of the routes known then and of the peer; should other Nodes add
+// a family (only they have IPv6 pod CIDRs), the OPEN must change and that
+// session restarts once. Elected speakers (no localSpeakers) need
+// every Node, so they wait for the whole file. If the whole file turns out
+// unusable, the early sessions are stopped as on SIGTERM (the peer keeps any
+// routes it held for us as stale, as if we had not come up) and the process
+// exits 2 with the same lines as without early start.
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type Logger from 'bunyan';
 import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, parseHostPort, startAdmin, type AdminServer } from '../admin/server.js';
 import type { AdminStatus } from '../admin/types.js';
-import { Speaker } from '../bgp/index.js';
-import { desiredState } from '../controller/desired-state.js';
+import { Speaker, type SessionEvent, type SessionSpec } from '../bgp/index.js';
+import { desiredState, type DesiredStateOptions } from '../controller/desired-state.js';
 import { FileSource, type LoadResult } from '../controller/file-source.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { isError, type Problem } from '../controller/resources.js';
+import { checkPeer } from '../controller/validate.js';
+import type { ParsedObjects } from '../controller/yaml.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { problemLine } from './validate.js';
 
@@ -33,6 +57,13 @@ interface StandaloneFlags {
 
 /** How long a graceful stop may take before the process exits anyway, ms. */
 const STOP_DEADLINE_MS = 15000;
+
+/**
+ * How long the rest of the file waits for the early sessions' OPEN exchange,
+ * ms. A peer that answers takes a round trip or two; one that does not
+ * (down, unreachable, MD5 mismatch) has nothing to receive anyway.
+ */
+const HANDSHAKE_HEAD_START_MS = 500;
 
 function fail(lines: string[]): void {
   for (const l of lines) process.stderr.write(`${l}\n`);
@@ -58,6 +89,56 @@ function logLoad(log: Logger, r: LoadResult, why: string): void {
   for (const o of r.skipped) log.warn({ object: o }, 'invalid object skipped');
   const o = r.objects;
   log.info({ reason: why, bgpPeers: o.bgpPeers.length, secrets: o.secrets.length, nodes: o.nodes.length }, 'configuration loaded');
+}
+
+/**
+ * Whether a document may hold a BGPPeer, a Secret, a List or the Node
+ * `nodeName` (or name it, as localSpeakers does): those are parsed first.
+ * A document that does is merely parsed early; one that escapes the test is
+ * parsed with the rest, so the test only has to be cheap, not exact.
+ */
+function earlyDocument(nodeName: string): (text: string) => boolean {
+  const name = new RegExp(`(?<![A-Za-z0-9._-])${nodeName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9._-])`);
+  return (text) => text.includes('BGPPeer') || text.includes('Secret') || text.includes('List') || name.test(text);
+}
+
+/**
+ * The sessions to start before the whole file is parsed: those of the
+ * BGPPeers listing `nodeName` in spec.localSpeakers, when the early objects
+ * have no error and give none in the desired state; else none.
+ */
+function earlySessions(early: ParsedObjects, nodeName: string, opts: DesiredStateOptions): SessionSpec[] {
+  if (early.problems.some(isError)) return [];
+  const listed = new Set<string>();
+  early.objects.bgpPeers.forEach((raw, i) => {
+    const peer = checkPeer(raw, i).peer;
+    if (peer && peer.localSpeakers.includes(nodeName)) listed.add(peer.name);
+  });
+  if (listed.size === 0) return [];
+  const state = desiredState(early.objects, nodeName, opts);
+  if (state.problems.some(isError)) return [];
+  return state.sessions.filter((s) => listed.has(s.name)).map((s) => ({ ...s, routesComplete: false }));
+}
+
+/**
+ * Resolves once each named session is Established or its attempt has ended
+ * (Idle, Active), or after `ms`.
+ */
+function handshakes(speaker: Speaker, names: readonly string[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const pending = new Set(names);
+    const done = (): void => {
+      speaker.off('state', onState);
+      clearTimeout(timer);
+      resolve();
+    };
+    const onState = (e: SessionEvent): void => {
+      if (e.to === 'Established' || e.to === 'Idle' || e.to === 'Active') pending.delete(e.name);
+      if (pending.size === 0) done();
+    };
+    const timer = setTimeout(done, ms);
+    speaker.on('state', onState);
+  });
 }
 
 export function registerStandalone(program: Command): void {
@@ -93,16 +174,53 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
     }
   }
 
-  // Start-up: the file must be usable as a whole.
-  const source = new FileSource({ path: flags.config, log });
-  const first = (await source.load(true))!;
   const dsOptions = {
     ...(flags.routerId !== undefined ? { routerId: flags.routerId } : {}),
     ...(flags.localAddress !== undefined ? { localAddress: flags.localAddress } : {}),
   };
+  // Readiness: every session has left Idle once (an attempt) or reached Established.
+  const attempted = new Set<string>();
+  const newSpeaker = (): Speaker => {
+    const s = new Speaker({ log, ...(listen ? { listen } : {}) });
+    s.on('state', (e) => {
+      if (e.from === 'Idle' || e.to === 'Established') attempted.add(e.name);
+    });
+    return s;
+  };
+  const started: { speaker: Speaker | null } = { speaker: null };
+
+  // Start-up: the file must be usable as a whole; the sessions of the
+  // BGPPeers that list this node may start while it is parsed (see the top).
+  const source = new FileSource({ path: flags.config, log });
+  const first = (await source.load(true, {
+    select: earlyDocument(flags.nodeName),
+    run: async (early) => {
+      const sessions = earlySessions(early, flags.nodeName, dsOptions);
+      if (sessions.length === 0) return;
+      const s = newSpeaker();
+      try {
+        await s.start();
+      } catch {
+        return; // the start below reports it
+      }
+      started.speaker = s;
+      const names = sessions.map((x) => x.name);
+      const opened = handshakes(s, names, HANDSHAKE_HEAD_START_MS);
+      s.sync(sessions);
+      log.info(
+        { sessions: names, routes: sessions.reduce((n, x) => n + x.routes.length, 0) },
+        'early start: sessions started before the whole configuration is loaded; End-of-RIB follows it',
+      );
+      await opened;
+    },
+  }))!;
   const initial = desiredState(first.objects, flags.nodeName, dsOptions);
   const startErrors = [...first.problems, ...initial.problems].filter(isError);
   if (!first.applied || startErrors.length > 0) {
+    if (started.speaker) {
+      log.warn('configuration not usable: stopping the sessions started early');
+      await started.speaker.stop('graceful');
+    }
     const seen = new Set<string>();
     const lines = [...first.problems, ...initial.problems]
       .map(problemLine)
@@ -111,18 +229,15 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
   }
   for (const p of first.problems) if (!isError(p)) log.warn({ problem: p.line }, 'configuration warning');
 
-  const speaker = new Speaker({ log, ...(listen ? { listen } : {}) });
-  try {
-    await speaker.start();
-  } catch (err) {
-    return fail([`--listen ${flags.listen}: ${(err as Error).message}`]);
+  const speaker = started.speaker ?? newSpeaker();
+  if (!started.speaker) {
+    try {
+      await speaker.start();
+    } catch (err) {
+      return fail([`--listen ${flags.listen}: ${(err as Error).message}`]);
+    }
   }
 
-  // Readiness: every session has left Idle once (an attempt) or reached Established.
-  const attempted = new Set<string>();
-  speaker.on('state', (e) => {
-    if (e.from === 'Idle' || e.to === 'Established') attempted.add(e.name);
-  });
   let problems: Problem[] = [];
   let fileProblems: Problem[] = first.problems;
   const reconciler = new Reconciler({

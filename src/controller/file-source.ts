@@ -14,7 +14,15 @@
 //   earlier version of it was good, that version stays in force, so the
 //   session it drives keeps running unchanged.
 // Each load yields the object set to apply and the problems found.
+//
+// A load can run an early step (standalone's early start): the documents it
+// selects are parsed and validated first and handed to it, before the rest
+// of the file is parsed. The whole file is then parsed in slices that yield
+// to the event loop, so sessions keep exchanging messages meanwhile. Only the
+// digest of the last text is kept (to skip reloads that change nothing),
+// not the text.
 
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,7 +30,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type Logger from 'bunyan';
 import { isError, type ObjectSet, type Problem } from './resources.js';
 import { validateObjects } from './validate.js';
-import { parseObjects } from './yaml.js';
+import { parseDocuments, parseDocumentsSliced, splitDocuments, type ParsedObjects } from './yaml.js';
 
 export interface FileSourceOptions {
   readonly path: string;
@@ -43,6 +51,18 @@ export interface LoadResult {
   readonly keptPrevious: string[];
   /** Objects with an error and no previous good version, left out ("Kind name"). */
   readonly skipped: string[];
+}
+
+/** A step run during a load, before the whole file is parsed. */
+export interface EarlyStep {
+  /** Whether a document (its text) belongs to the early objects: a cheap test, the full parse follows anyway. */
+  select(documentText: string): boolean;
+  /**
+   * Called with the selected documents' objects and their problems (parse
+   * and validateObjects of just those objects); awaited before the rest of
+   * the file is parsed. Not called when the file cannot be read.
+   */
+  run(early: ParsedObjects): void | Promise<void>;
 }
 
 type Kind = 'BGPPeer' | 'Secret' | 'Node';
@@ -68,7 +88,7 @@ export interface FileSource {
 export class FileSource extends EventEmitter {
   readonly path: string;
   private current: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
-  private lastText: string | null = null;
+  private lastDigest: string | null = null;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -83,9 +103,12 @@ export class FileSource extends EventEmitter {
     return this.current;
   }
 
-  /** Reads the file now. `force` applies it even when the text did not change (SIGHUP). Loads never overlap. */
-  load(force = true): Promise<LoadResult | null> {
-    const next = this.chain.then(() => this.loadNow(force));
+  /**
+   * Reads the file now. `force` applies it even when the text did not change
+   * (SIGHUP). `early` runs before the whole file is parsed. Loads never overlap.
+   */
+  load(force = true, early?: EarlyStep): Promise<LoadResult | null> {
+    const next = this.chain.then(() => this.loadNow(force, early));
     this.chain = next.catch(() => undefined);
     return next;
   }
@@ -118,7 +141,7 @@ export class FileSource extends EventEmitter {
     }, this.options.debounceMs ?? 250);
   }
 
-  private async loadNow(force: boolean): Promise<LoadResult | null> {
+  private async loadNow(force: boolean, early?: EarlyStep): Promise<LoadResult | null> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -137,16 +160,23 @@ export class FileSource extends EventEmitter {
       this.emit('load', r);
       return r;
     }
-    if (!force && text === this.lastText) return null;
-    this.lastText = text;
-    const r = this.apply(text);
+    // A forced load does not compare, so its digest waits until after the early step.
+    const digest = (): string => createHash('sha256').update(text).digest('base64');
+    const known = force ? null : digest();
+    if (known !== null && known === this.lastDigest) return null;
+    const docs = splitDocuments(text);
+    if (early) {
+      const first = parseDocuments(docs.filter((d) => early.select(d.text)), this.options.path);
+      await early.run({ objects: first.objects, problems: [...first.problems, ...validateObjects(first.objects)] });
+    }
+    this.lastDigest = known ?? digest();
+    const r = this.apply(await parseDocumentsSliced(docs, this.options.path));
     this.emit('load', r);
     return r;
   }
 
-  /** Merges a new text into the object set by the rules at the top of the file. */
-  private apply(text: string): LoadResult {
-    const parsed = parseObjects(text, this.options.path);
+  /** Merges a new parse into the object set by the rules at the top of the file. */
+  private apply(parsed: ParsedObjects): LoadResult {
     if (parsed.problems.some((p) => isError(p) && p.message.startsWith('YAML syntax error'))) {
       return { objects: this.current, problems: parsed.problems, applied: false, keptPrevious: [], skipped: [] };
     }

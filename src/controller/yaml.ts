@@ -8,14 +8,21 @@
 // here: validate.ts does that.
 //
 // Speed: a file of 5,000 Nodes is re-read on every change, so the text is
-// split at document markers and each document's parse is cached by its
-// text: a reload parses only the documents that changed, and unchanged
+// split at document markers and each document's parse is cached by a digest
+// of its text: a reload parses only the documents that changed, and unchanged
 // ones keep their object identity (desired-state caches per Node object).
 // Documents are parsed with js-yaml's core schema (about 6x faster than the
 // `yaml` package); a document that fails, or uses anchors and aliases, is
 // parsed with `yaml` instead, for its precise error positions and its bound
 // on alias expansion.
+//
+// Split and parse are separate steps (splitDocuments, parseDocuments) so a
+// caller can parse some documents first (standalone's early start parses
+// the BGPPeers, Secrets and its own Node before the other Nodes), and
+// parseDocumentsSliced parses in slices that yield to the event loop, so
+// sessions already started keep exchanging messages during a long parse.
 
+import { hash } from 'node:crypto';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { API_VERSION, problem, type ObjectSet, type Problem } from './resources.js';
@@ -31,12 +38,70 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** One document of a file, not parsed yet. */
+export interface YamlDocument {
+  /** The document's text; a leading `---` is blanked out so columns stay those of the file. */
+  readonly text: string;
+  /** The file line (1-based) where the document starts. */
+  readonly line: number;
+  /** Position in the file (0-based), for "document N" in problems. */
+  readonly index: number;
+}
+
+export interface ParsedObjects {
+  readonly objects: ObjectSet;
+  readonly problems: Problem[];
+}
+
 /**
  * Parses every document of `text`; `source` names the file in problem lines.
  * When a BGPPeer, Secret (per namespace) or Node appears twice, the last one
  * is kept, as `kubectl apply` of the file would leave it.
  */
-export function parseObjects(text: string, source: string): { objects: ObjectSet; problems: Problem[] } {
+export function parseObjects(text: string, source: string): ParsedObjects {
+  return parseDocuments(splitDocuments(text), source);
+}
+
+/**
+ * parseObjects for some documents of a file (in file order): the objects
+ * they hold and their problems, with file positions.
+ */
+export function parseDocuments(docs: readonly YamlDocument[], source: string): ParsedObjects {
+  const next = new Map<string, Parsed>();
+  const parsed = docs.map((d) => parsedOf(d, next));
+  cache = next;
+  return assemble(docs, parsed, source);
+}
+
+/**
+ * parseDocuments in slices of about `sliceMs` of parsing, each followed by a
+ * turn of the event loop (setImmediate: sockets and timers run in between).
+ */
+export async function parseDocumentsSliced(docs: readonly YamlDocument[], source: string, sliceMs = 8): Promise<ParsedObjects> {
+  const next = new Map<string, Parsed>();
+  const parsed: Parsed[] = [];
+  let sliceStart = performance.now();
+  for (let i = 0; i < docs.length; i++) {
+    parsed.push(parsedOf(docs[i]!, next));
+    if ((i & 15) === 15 && performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  cache = next;
+  return assemble(docs, parsed, source);
+}
+
+/** A document's parse from the cache of the last call, else parsed now; recorded in `next`. */
+function parsedOf(d: YamlDocument, next: Map<string, Parsed>): Parsed {
+  const key = hash('sha1', d.text, 'base64');
+  const p = cache.get(key) ?? next.get(key) ?? parseDocument(d.text);
+  next.set(key, p);
+  return p;
+}
+
+/** Turns parsed documents into objects by the rules above; `parsed[i]` is the parse of `docs[i]`. */
+function assemble(docs: readonly YamlDocument[], parsed: readonly Parsed[], source: string): ParsedObjects {
   const problems: Problem[] = [];
   const report = (pos: string, message: string, severity: 'error' | 'warning' = 'error') =>
     problems.push(problem('File', source, pos, message, 'InvalidSpec', severity));
@@ -83,21 +148,17 @@ export function parseObjects(text: string, source: string): { objects: ObjectSet
     kept.set(key, { kind, obj, pos });
   };
 
-  const chunks = splitDocuments(text);
-  const next = new Map<string, Parsed>();
-  chunks.forEach((chunk, i) => {
-    const where = `document ${i + 1}`;
-    const parsed = cache.get(chunk.text) ?? next.get(chunk.text) ?? parseDocument(chunk.text);
-    next.set(chunk.text, parsed);
-    const shift = (line: number, col: number) => `${line + chunk.line - 1}:${col}`;
-    if (parsed.errors.length > 0) {
-      for (const e of parsed.errors) report(shift(e.line, e.col), `${e.message}; ${where} skipped`);
+  docs.forEach((doc, i) => {
+    const p = parsed[i]!;
+    const where = `document ${doc.index + 1}`;
+    const shift = (line: number, col: number) => `${line + doc.line - 1}:${col}`;
+    if (p.errors.length > 0) {
+      for (const e of p.errors) report(shift(e.line, e.col), `${e.message}; ${where} skipped`);
       return;
     }
-    if (parsed.value === null || parsed.value === undefined) return; // empty document, e.g. a trailing ---
-    add(parsed.value, shift(parsed.line, parsed.col), where);
+    if (p.value === null || p.value === undefined) return; // empty document, e.g. a trailing ---
+    add(p.value, shift(p.line, p.col), where);
   });
-  cache = next;
 
   const objects: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
   for (const { kind, obj } of kept.values()) {
@@ -117,28 +178,41 @@ interface Parsed {
   readonly errors: readonly { line: number; col: number; message: string }[];
 }
 
-/** The parses of the last text, by document text. Replaced on every call, so it never outgrows one file. */
+/**
+ * The parses of the last call, by the SHA-1 of the document's text: the
+ * texts themselves (together the size of the file) are not kept. Replaced on
+ * every call, so it never outgrows one file.
+ */
 let cache = new Map<string, Parsed>();
 
 /**
  * Splits at `---` lines (a document marker at column 0 cannot occur inside a
  * document, YAML 1.2 §9.1). A file with directives (`%YAML`) is kept whole.
+ * Content after a marker on the same line belongs to the document it opens.
+ * Scans for markers rather than splitting into lines: a file of 20,000 Nodes
+ * has some 200,000 lines.
  */
-function splitDocuments(text: string): { text: string; line: number }[] {
-  if (/^%/m.test(text)) return [{ text, line: 1 }];
-  const out: { text: string; line: number }[] = [];
-  const lines = text.split('\n');
-  let start = 0;
-  for (let i = 0; i <= lines.length; i++) {
-    if (i === lines.length || /^---(\s|$)/.test(lines[i]!)) {
-      if (i > start || i === lines.length) out.push({ text: lines.slice(start, i).join('\n'), line: start + 1 });
-      if (i < lines.length) {
-        // Content after the marker on the same line belongs to the next document.
-        lines[i] = lines[i]!.replace(/^---/, '   ');
-        start = i;
-      }
-    }
+export function splitDocuments(text: string): YamlDocument[] {
+  if (/^%/m.test(text)) return [{ text, line: 1, index: 0 }];
+  const marks: number[] = [];
+  const marker = /^---(?=\s|$)/gm;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    // Lines end at \n only (a lone \r does not start a line here).
+    if (m.index === 0 || text.charCodeAt(m.index - 1) === 10) marks.push(m.index);
   }
+  const out: YamlDocument[] = [];
+  let line = 1;
+  let counted = 0;
+  const lineAt = (offset: number): number => {
+    for (let nl = text.indexOf('\n', counted); nl !== -1 && nl < offset; nl = text.indexOf('\n', nl + 1)) line++;
+    counted = offset;
+    return line;
+  };
+  if (marks.length === 0 || marks[0]! > 0) out.push({ text: text.slice(0, marks.length ? marks[0]! - 1 : text.length), line: 1, index: 0 });
+  marks.forEach((at, i) => {
+    const end = i + 1 < marks.length ? marks[i + 1]! - 1 : text.length;
+    out.push({ text: `   ${text.slice(at + 3, end)}`, line: lineAt(at), index: out.length });
+  });
   return out;
 }
 

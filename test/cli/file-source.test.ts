@@ -81,3 +81,32 @@ test('a missing file is reported and the objects stay', async (t) => {
   t.regex(r.problems[0]!.line, /cannot read: no such file/);
   t.deepEqual(cidrs(r), ['a=10.244.1.0/24']);
 });
+
+test('an early step gets the selected documents, with their problems, before the load of the whole file ends', async (t) => {
+  const text = [node('a', '10.244.1.0/24'), node('b', '10.244.2.0/33'), node('c', '10.244.3.0/24')].join('---\n');
+  const { source } = await setup(t, text);
+  const seen: string[] = [];
+  let loads = 0;
+  source.on('load', () => loads++);
+  const r = (await source.load(true, {
+    select: (doc) => !doc.includes('name: c'),
+    run: async (early) => {
+      seen.push(...early.objects.nodes.map((n) => String(n.metadata.name)));
+      seen.push(...early.problems.map((p) => p.line));
+      t.is(loads, 0, 'the early step runs before the load is emitted');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  }))!;
+  t.deepEqual(seen, ['a', 'b', 'Node b: spec.podCIDRs[0]: "10.244.2.0/33" is not a CIDR']);
+  t.is(loads, 1);
+  t.deepEqual(cidrs(r), ['a=10.244.1.0/24', 'c=10.244.3.0/24']);
+  t.deepEqual(r.skipped, ['Node b']);
+});
+
+test('a forced load of an unchanged text applies it again; an unforced one does nothing', async (t) => {
+  const { source } = await setup(t, node('a', '10.244.1.0/24'));
+  t.truthy(await source.load(true));
+  t.is(await source.load(false), null);
+  const again = (await source.load(true))!;
+  t.deepEqual(cidrs(again), ['a=10.244.1.0/24']);
+});
