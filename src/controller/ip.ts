@@ -6,6 +6,7 @@
 // address means the same thing to the controller and on the wire.
 
 import { formatAddress, parseAddress } from '../bgp/index.js';
+import { ipv4Number } from '../bgp/prefix.js';
 
 export interface IP {
   readonly family: 'ipv4' | 'ipv6';
@@ -30,6 +31,7 @@ export interface CIDR {
 
 /** Orders IPv4 before IPv6, then by address, then by prefix length. */
 export function compareCIDR(a: CIDR, b: CIDR): number {
+  if (a instanceof Ipv4Cidr && b instanceof Ipv4Cidr) return a.v4 - b.v4 || a.length - b.length;
   if (a.bytes.length !== b.bytes.length) return a.bytes.length - b.bytes.length;
   for (let i = 0; i < a.bytes.length; i++) {
     if (a.bytes[i] !== b.bytes[i]) return a.bytes[i]! - b.bytes[i]!;
@@ -61,8 +63,47 @@ export function parseIP(text: string): IP | undefined {
   };
 }
 
+/**
+ * A canonical IPv4 CIDR held as a number: a Node with 100,000 pod CIDRs (or
+ * 20,000 Nodes) keeps one small object per CIDR, no octet arrays.
+ */
+class Ipv4Cidr implements CIDR {
+  readonly family = 'ipv4' as const;
+  readonly hostBits = false;
+  constructor(
+    /** The address as an unsigned 32-bit number. */
+    readonly v4: number,
+    readonly length: number,
+    readonly text: string,
+  ) {}
+
+  get bytes(): Uint8Array {
+    const a = this.v4;
+    return Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
+  }
+}
+
+/** "a.b.c.d/len" already canonical (no leading zeros, no host bits), else undefined. */
+function canonicalIpv4Cidr(text: string): CIDR | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 7 || slash > 15 || text.length - slash > 3) return undefined;
+  const addr = ipv4Number(text.slice(0, slash));
+  if (addr < 0) return undefined;
+  let length = 0;
+  for (let i = slash + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    length = length * 10 + c;
+  }
+  if (text.length === slash + 1 || length > 32 || (text.length - slash === 3 && text.charCodeAt(slash + 1) === 48)) return undefined;
+  if (length < 32 && (addr & (0xffffffff >>> length)) !== 0) return undefined;
+  return new Ipv4Cidr(addr, length, text);
+}
+
 /** Parses "address/length"; host bits are cleared and reported in `hostBits`. */
 export function parseCIDR(text: string): CIDR | undefined {
+  const fast = canonicalIpv4Cidr(text);
+  if (fast) return fast;
   const slash = text.indexOf('/');
   if (slash < 0 || !/^(0|[1-9]\d{0,2})$/.test(text.slice(slash + 1))) return undefined;
   const a = address(text.slice(0, slash));

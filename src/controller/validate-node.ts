@@ -35,6 +35,10 @@ const FAMILY_NAME = { ipv4: 'IPv4', ipv6: 'IPv6' } as const;
 const NO_PROBLEMS: readonly Problem[] = Object.freeze([]);
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
+/** "spec.podCIDRs[i]", one string per index shared by every Node. */
+const PODCIDRS_FIELDS: string[] = [];
+const podCIDRsField = (i: number): string => (PODCIDRS_FIELDS[i] ??= `spec.podCIDRs[${i}]`);
+
 /** Problems of a Node's label keys and values (Kubernetes syntax); validateObjects only. */
 export function checkNodeLabels(node: Node, index = 0): Problem[] {
   const out: Problem[] = [];
@@ -144,7 +148,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
         continue;
       }
       cidrs.push(cidr);
-      cidrFields.push(many ? `spec.podCIDRs[${i}]` : 'spec.podCIDR');
+      cidrFields.push(many ? podCIDRsField(i) : 'spec.podCIDR');
     }
   }
   return { name, labels, ready: isReady(node), ipv4, ipv6, cidrs, cidrFields, problems: problems ?? NO_PROBLEMS };

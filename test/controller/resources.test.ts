@@ -2,6 +2,7 @@
 // IPv6), host bits, ordering; and the problem line format.
 
 import test from 'ava';
+import fc from 'fast-check';
 import { compareCIDR, parseCIDR, parseIP, problem } from '../../src/controller/resources.js';
 
 const ipCases: [string, string | undefined][] = [
@@ -74,4 +75,29 @@ test('a problem line names the object and the field', (t) => {
   t.is(problem('File', 'a.yaml', '3:5', 'bad').line, 'a.yaml:3:5: bad');
   t.is(problem('Node', 'n', 'f', 'm', 'InvalidSpec', 'warning').severity, 'warning');
   t.is(problem('Node', 'n', 'f', 'm').severity, undefined);
+});
+
+test('IPv4 CIDRs read through the canonical fast path agree with the general path in text, bytes and order', (t) => {
+  const quad = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  const masked = (n: number, len: number): number => (len === 0 ? 0 : (n & (0xffffffff << (32 - len))) >>> 0);
+  const cidr = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }));
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(cidr, cidr, ([a, la], [b, lb]) => {
+        // "x/len" with host bits goes the general way; its cleared form is canonical and goes the fast way.
+        const slow = parseCIDR(`${quad(a)}/${la}`)!;
+        const fast = parseCIDR(`${quad(masked(a, la))}/${la}`)!;
+        const other = parseCIDR(`${quad(masked(b, lb))}/${lb}`)!;
+        const wantOrder = Math.sign(masked(a, la) - masked(b, lb) || la - lb);
+        return (
+          slow.text === fast.text &&
+          slow.hostBits === (masked(a, la) !== a) &&
+          !fast.hostBits &&
+          [...slow.bytes].join() === [...fast.bytes].join() &&
+          Math.sign(compareCIDR(fast, other)) === wantOrder &&
+          Math.sign(compareCIDR(slow, other)) === wantOrder
+        );
+      }),
+    ),
+  );
 });
