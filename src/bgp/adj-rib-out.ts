@@ -103,10 +103,21 @@ export class AdjRibOut {
     const prev = this.desired;
     this.desired = next;
     if (!this.active) return;
+    // Routes at keys that had none are walked like the initial table (no
+    // per-key bookkeeping): the whole table arriving after an early start
+    // is 100,000 of them.
+    const added: OutRoute[] = [];
     for (const [key, route] of next) {
       const had = prev.get(key);
       if (had === route) continue;
-      if (had !== undefined && had.nextHop === route.nextHop) {
+      if (had === undefined) {
+        if (this.families.has(route.family)) {
+          route.sent = 0;
+          added.push(route);
+        }
+        continue;
+      }
+      if (had.nextHop === route.nextHop) {
         // An equal route in a new object: the peer has it if it had the old one.
         route.sent = had.sent;
         had.sent = DEAD;
@@ -117,6 +128,7 @@ export class AdjRibOut {
     for (const [key, had] of prev) {
       if (!next.has(key)) this.replaced(key, had);
     }
+    if (added.length > 0) this.sweeps.push({ routes: added, pos: 0, force: false });
   }
 
   /**
