@@ -6,8 +6,11 @@
 // collector (src/lab/collector.ts) in this process, whose 'update' event
 // fires on every UPDATE it applies (RFC 4271 §9.1), so a change's arrival is
 // seen without polling. Measures, for N = 500, 5,000, 20,000 (--nodes):
-// - agent spawn -> all N routes at the receiver;
-// - over --changes single-Node changes (default 50), cycling
+// - agent spawn -> the receiver's session Established, -> all N routes at
+//   the receiver, and -> End-of-RIB (with the routes held when it came: End-of-RIB
+//   before the whole table would be a bug, RFC 4724 §4.1);
+// - once the agent's /readyz answers 200 (its informers have listed), over
+//   --changes single-Node changes (default 50), cycling
 //   add a Node (its pod CIDR appears), change a Node's pod CIDR (the new
 //   prefix appears and the old one is withdrawn), relabel a Node to lan=b
 //   (its prefix is withdrawn), the latency from store.put (the watchers are
@@ -23,7 +26,7 @@
 // stops); bench/profile-top.ts summarizes it. --agent-cli FILE runs another
 // build's cli.js (default dist/src/cli.js), to compare builds in one sitting.
 
-import { makeTempDir, removeDir, startProcess } from '../test/peers/proc.js';
+import { freePort, makeTempDir, removeDir, startProcess } from '../test/peers/proc.js';
 import { startApiServer, type ApiServer } from '../test/kube/server.js';
 import { Collector } from '../src/lab/collector.js';
 import { silentLogger } from '../src/log.js';
@@ -150,11 +153,12 @@ async function one(n: number): Promise<Result> {
       endOfRibAt = performance.now();
       routesAtEndOfRib = rib().size;
     });
+    const adminPort = await freePort();
     const t0 = performance.now();
     proc = startProcess({
       argv: [
         process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), agentCli, 'run', '--kubeconfig', server.kubeconfigPath, '--node-name', SPEAKER,
-        '--admin-address', 'off', '--log-level', 'warn',
+        '--admin-address', `127.0.0.1:${adminPort}`, '--log-level', 'warn',
       ],
       dir,
       logName: 'agent.log',
@@ -165,6 +169,12 @@ async function one(n: number): Promise<Result> {
     await when(() => endOfRibAt !== 0, START_TIMEOUT_MS, 'End-of-RIB');
     const established = (establishedAt - t0) / 1000;
     const endOfRib = (endOfRibAt - t0) / 1000;
+    // The changes below measure the steady state: the agent's watches run (/readyz), not its start.
+    const deadline = performance.now() + START_TIMEOUT_MS;
+    while ((await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+      if (performance.now() > deadline || !proc.isRunning()) throw new Error(`agent not ready:\n${proc.log().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
 
     const lat: Result['lat'] = { add: [], cidr: [], relabel: [], all: [] };
     const cpuBefore = usage(proc.pid)?.cpuSeconds ?? NaN;
@@ -218,6 +228,7 @@ for (const n of sizes) {
         `${p(r.lat.add, 50)} | ${p(r.lat.cidr, 50)} | ${p(r.lat.relabel, 50)} | ${r.peakRssMb.toFixed(1)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuPerChangeMs.toFixed(1)} |`,
     );
   } catch (err) {
+    process.stderr.write(`${n} Nodes failed: ${(err as Error).message}\n`);
     lines.push(`| ${n.toLocaleString('en')} | failed: ${(err as Error).message.split('\n')[0]} | | | | | | | | | | | |`);
   }
   process.stderr.write(`${lines[lines.length - 1]}\n`);

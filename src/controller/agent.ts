@@ -21,15 +21,28 @@
 // changed (Informer.takeChanged) go one by one into the reconciler's engine,
 // which re-derives only those; the whole Node set is handed over only when
 // the all-Nodes informer has (re)started.
+//
+// Early start: the sessions of the BGPPeers that list this node in
+// spec.localSpeakers need only the BGPPeers, the Secrets and this node's own
+// Node. Before the informers run (they load @kubernetes/client-node, most of
+// a second), plain GETs fetch those (kube.ts), and the sessions start with
+// this node's own routes and routesComplete false: the speaker holds
+// End-of-RIB (RFC 4724 §4.1), so a peer keeping our routes as stale from
+// before a restart flushes none of them early. The list of all Nodes starts
+// at the same moment and becomes the Node informer's first list; the first
+// desired state applied through the reconciler is the whole one, and its
+// sync (routesComplete unset) sends the rest and End-of-RIB. Speakers elected
+// by nodeSelector need every Node and wait for it; nothing from the early
+// start is written to status or Events (the whole state does that).
 
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
 import { Speaker, systemClock, type Clock, type SessionEvent, type SessionSpec, type SpeakerOptions } from '../bgp/index.js';
-import type { DesiredState } from './desired-state.js';
+import { desiredState, type DesiredState } from './desired-state.js';
 import { listedSpeakers } from './election.js';
 import { EventRecorder, sessionEventRecord } from './events.js';
-import { Informer } from './informers.js';
-import { describeApiError, kubeApi, statusCode, type KubeApi } from './kube.js';
+import { Informer, trimNode, trimOther } from './informers.js';
+import { describeApiError, endpointOf, kubeApi, statusCode, type KubeApi, type KubeEndpoint } from './kube.js';
 import { Reconciler } from './reconciler.js';
 import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
 import { GROUP, PLURAL, SECRET_NAMESPACE, VERSION, isError } from './resources.js';
@@ -49,7 +62,16 @@ import {
 } from './status.js';
 
 export interface AgentOptions {
-  readonly kubeconfig: KubeConfig;
+  /**
+   * The kubeconfig of the watches. A function is called once, when the
+   * informers start: loading client-node's KubeConfig loads all of
+   * client-node, which the early start does without.
+   */
+  readonly kubeconfig: KubeConfig | (() => Promise<KubeConfig>);
+  /** The API server for plain requests (lists, status, Events); default from the kubeconfig. */
+  readonly endpoint?: KubeEndpoint;
+  /** Start the sessions of BGPPeers listing this node before all Nodes are known (default true). */
+  readonly earlyStart?: boolean;
   readonly nodeName: string;
   readonly log: Logger;
   /** Options of the Speaker the agent builds (listener, clock, transport). */
@@ -76,6 +98,8 @@ export interface AgentOptions {
 
 export interface AgentState {
   readonly node: string;
+  /** Sessions started early (before every Node was known), until the whole desired state is applied. */
+  readonly early: readonly string[];
   /** Watching all Nodes and the Secrets: this node speaks or may be elected. */
   readonly fullView: boolean;
   readonly speakerFor: readonly string[];
@@ -91,29 +115,6 @@ export interface Agent {
   state(): AgentState;
   /** 'graceful' on SIGTERM (the peer keeps our routes), 'deconfigure' to withdraw. */
   stop(mode?: 'graceful' | 'deconfigure'): Promise<void>;
-}
-
-/** Drops what the agent never reads, so a large cluster costs less memory; keeps resourceVersion. */
-function trimMeta(m: KubernetesObject['metadata']): KubernetesObject['metadata'] {
-  if (!m) return m;
-  const { managedFields: _mf, annotations: _a, ownerReferences: _o, ...rest } = m;
-  return rest;
-}
-
-function trimNode(n: KubernetesObject): KubernetesObject {
-  const o = n as Node & KubernetesObject;
-  const ready = o.status?.conditions?.filter((c) => c?.type === 'Ready');
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: trimMeta(o.metadata as KubernetesObject['metadata']),
-    spec: { podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, unschedulable: o.spec?.unschedulable },
-    status: { addresses: o.status?.addresses, conditions: ready },
-  } as KubernetesObject;
-}
-
-function trimOther(o: KubernetesObject): KubernetesObject {
-  return { ...o, metadata: trimMeta(o.metadata) };
 }
 
 /**
@@ -156,10 +157,22 @@ interface PeerBook {
   reported: Set<string>;
 }
 
+/**
+ * How long the informers wait for the early start (its sessions, and the
+ * desired state from the list of all Nodes) before they load client-node,
+ * whose loading would compete for the CPU, ms.
+ */
+const EARLY_HEAD_START_MS = 3000;
+
+type List = KubernetesListObject<KubernetesObject>;
+
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { nodeName: node, log: baseLog } = options;
   const log = baseLog.child({ node });
-  const api = options.api ?? kubeApi(options.kubeconfig);
+  const given = options.kubeconfig;
+  let kcPromise: Promise<KubeConfig> | null = null;
+  const kubeconfig = (): Promise<KubeConfig> => (kcPromise ??= typeof given === 'function' ? given() : Promise.resolve(given));
+  const api = options.api ?? kubeApi(options.endpoint ?? endpointOf(await kubeconfig()));
   const clock = options.clock ?? systemClock;
   const speaker = new Speaker({ ...(options.speakerOptions ?? {}), log });
   const connectTimeout = options.connectTimeout;
@@ -183,8 +196,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const events = new EventRecorder({ api, node, log, clock, ...(options.eventIntervalMs !== undefined ? { intervalMs: options.eventIntervalMs } : {}) });
 
+  /** Lists made by the early start, each handed to its informer as the first list. */
+  const prefetched: { nodes?: Promise<List> | undefined; secrets?: Promise<List> | undefined } = {};
+  const firstList = (key: keyof typeof prefetched, first: boolean): Promise<List> | undefined => {
+    const p = prefetched[key];
+    prefetched[key] = undefined;
+    return first ? p : undefined;
+  };
+  /** resourceVersion=0 for an informer's first list: the API server may answer from its watch cache. */
+  const rv = (first: boolean) => (first ? { resourceVersion: '0' } : {});
   const informerCommon = {
-    kubeconfig: options.kubeconfig,
+    kubeconfig,
     log,
     onChange: () => evaluate(),
     ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
@@ -192,7 +214,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const peers = new Informer<KubernetesObject>({
     ...informerCommon,
     path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-    list: () => api.listBGPPeers(),
+    list: (first: boolean, trim?: (o: KubernetesObject) => KubernetesObject) => api.listBGPPeers({ ...rv(first), ...(trim ? { trim } : {}) }),
     trim: trimOther,
   });
   const selfSelector = `metadata.name=${node}`;
@@ -200,17 +222,28 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...informerCommon,
     path: '/api/v1/nodes',
     fieldSelector: selfSelector,
-    list: () => api.listNodes(selfSelector),
+    list: (first: boolean, trim?: (o: KubernetesObject) => KubernetesObject) =>
+      api.listNodes({ fieldSelector: selfSelector, ...rv(first), ...(trim ? { trim } : {}) }),
     trim: trimNode,
   });
-  const nodes = new Informer<KubernetesObject>({ ...informerCommon, path: '/api/v1/nodes', list: () => api.listNodes(), trim: trimNode });
+  const nodes = new Informer<KubernetesObject>({
+    ...informerCommon,
+    path: '/api/v1/nodes',
+    list: (first, trim) => firstList('nodes', first) ?? api.listNodes({ ...rv(first), ...(trim ? { trim } : {}) }),
+    trim: trimNode,
+  });
   const secrets = new Informer<KubernetesObject>({
     ...informerCommon,
     path: `/api/v1/namespaces/${SECRET_NAMESPACE}/secrets`,
-    list: () => api.listSecrets(),
+    list: (first, trim) => firstList('secrets', first) ?? api.listSecrets({ ...rv(first), ...(trim ? { trim } : {}) }),
     trim: trimOther,
   });
   let fullView = false;
+  /** Names of the sessions the early start began, until the reconciler applies the whole state. */
+  let early: string[] = [];
+  /** The BGPPeers the early start listed: Events name their uid before the informer has them. */
+  let earlyPeers = new Map<string, BGPPeer>();
+  const peerOf = (name: string): BGPPeer | undefined => (peers.get(name) as unknown as BGPPeer | undefined) ?? earlyPeers.get(name);
 
   const reconciler = new Reconciler({
     speaker: sink,
@@ -221,14 +254,23 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     onDesired: (state) => onDesired(state),
   });
   const engine = reconciler.engine;
-  /** Which Nodes the engine holds: none yet, this Node only, or the all-Nodes informer's (kept by its events). */
-  let nodeFeed: 'none' | 'self' | 'all' = 'none';
+  /**
+   * Which Nodes the engine holds: none yet, the early start's list of all
+   * Nodes (the Node informer's first list, once it runs), this Node only, or
+   * the all-Nodes informer's (kept by its events).
+   */
+  let nodeFeed: 'none' | 'listed' | 'self' | 'all' = 'none';
 
   function evaluate(): void {
     if (stopping || !peers.synced || !self.synced) return;
+    earlyPeers.clear();
     const bgpPeers = peers.list() as unknown as BGPPeer[];
     const me = (self.get(node) ?? nodes.get(node)) as unknown as Node | undefined;
     const want = needsFullView(bgpPeers, node, me);
+    if (!want) {
+      prefetched.nodes = undefined;
+      prefetched.secrets = undefined;
+    }
     if (want !== fullView) {
       fullView = want;
       log.info({ fullView: want }, want ? 'may speak for a BGPPeer: watching Nodes and Secrets' : 'speaks for no BGPPeer: watching only BGPPeers and this Node');
@@ -266,13 +308,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   function onDesired(state: DesiredState): void {
     if (stopping) return;
+    if (early.length > 0) log.info({ sessions: early }, 'early start: the whole desired state is applied');
+    early = [];
     lastState = state;
     const now = Date.now();
     const next = new Set(state.speakerFor);
     const sessions = new Set(state.sessions.map((s) => s.name));
     for (const name of next) {
       const b = book(name);
-      const peer = peers.get(name) as unknown as BGPPeer | undefined;
+      const peer = peerOf(name);
       const mine = problemsOf(name, state.problems);
       // Events for problems that are new; a problem that goes and comes back is news again.
       const lines = new Set(mine.map((p) => p.line));
@@ -307,8 +351,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   async function writeStatus(name: string): Promise<void> {
-    if (stopping) return;
-    const peer = peers.get(name) as unknown as BGPPeer | undefined;
+    // Nothing to say before the first whole desired state (the early sessions' own is partial); onDesired marks every peer then.
+    if (stopping || lastState === null) return;
+    const peer = peerOf(name);
     const b = book(name);
     if (!peer) {
       books.delete(name);
@@ -371,7 +416,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     if (stopping) return;
     const rec = sessionEventRecord(node, e);
     if (rec) {
-      const uid = (peers.get(e.name) as KubernetesObject | undefined)?.metadata?.uid;
+      const uid = peerOf(e.name)?.metadata?.uid;
       events.record({ name: e.name, ...(uid ? { uid } : {}) }, rec);
     }
     limiter.mark(e.name);
@@ -383,7 +428,69 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }, options.statusRefreshMs ?? 5000);
   refresh.unref();
 
+  /**
+   * GETs the BGPPeers and this Node; when this node may speak, starts the
+   * lists of all Nodes and of the Secrets (the informers' first lists), and
+   * starts the sessions of the BGPPeers listing this node with what is known.
+   */
+  async function earlyStart(): Promise<void> {
+    const [peerList, selfList] = await Promise.all([
+      api.listBGPPeers({ resourceVersion: '0', trim: trimOther }),
+      api.listNodes({ fieldSelector: selfSelector, resourceVersion: '0', trim: trimNode }),
+    ]);
+    if (stopping || reconciler.state !== null) return;
+    const bgpPeers = peerList.items as unknown as BGPPeer[];
+    earlyPeers = new Map(bgpPeers.map((p) => [String(p.metadata?.name), p]));
+    const me = selfList.items.find((n) => n.metadata?.name === node) as unknown as Node | undefined;
+    if (!needsFullView(bgpPeers, node, me)) return;
+    const quiet = (p: Promise<List>): Promise<List> => {
+      // A failed prefetch is the informer's first list failing: it retries and reports.
+      p.catch(() => undefined);
+      return p;
+    };
+    const secretList = (prefetched.secrets = quiet(api.listSecrets({ resourceVersion: '0', trim: trimOther })));
+    const listed = new Set(bgpPeers.filter((p) => listedSpeakers(p).includes(node)).map((p) => p.metadata?.name));
+    // The Secrets first: the early sessions wait for them, not for the pages of Nodes.
+    let nodeList: Promise<List> | undefined;
+    if (listed.size === 0 || !me) nodeList = prefetched.nodes = quiet(api.listNodes({ resourceVersion: '0', trim: trimNode }));
+    const secretItems = (await secretList).items as unknown as Secret[];
+    nodeList ??= prefetched.nodes = quiet(api.listNodes({ resourceVersion: '0', trim: trimNode }));
+    if (stopping || reconciler.state !== null) return;
+    if (listed.size > 0 && me) {
+      const state = desiredState({ bgpPeers, secrets: secretItems, nodes: [me] }, node, {
+        ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      });
+      const sessions = state.sessions.filter((x) => listed.has(x.name)).map((x) => ({ ...x, routesComplete: false }));
+      if (sessions.length > 0) {
+        early = sessions.map((x) => x.name);
+        sink.sync(sessions);
+        log.info(
+          { sessions: early, routes: sessions.reduce((n, x) => n + x.routes.length, 0) },
+          'early start: sessions started before all Nodes are known; End-of-RIB follows them',
+        );
+      }
+    }
+    // The whole Node list: the complete desired state, without waiting for client-node and the watches.
+    const nodeItems = (await nodeList.then((l) => l.items, () => undefined)) as unknown as Node[] | undefined;
+    if (stopping || !nodeItems || nodeFeed !== 'none' || reconciler.state !== null) return;
+    engine.setBgpPeers(bgpPeers);
+    engine.setSecrets(secretItems);
+    engine.replaceNodes(nodeItems);
+    nodeFeed = 'listed';
+    reconciler.changed();
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
   await speaker.start();
+  if (options.earlyStart !== false) {
+    const started = earlyStart().catch((err: unknown) => {
+      if (!stopping) log.warn({ error: describeApiError(err), code: statusCode(err) }, 'early start failed; the sessions wait for the informers');
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([started, new Promise<void>((r) => (timer = setTimeout(r, EARLY_HEAD_START_MS)))]);
+    clearTimeout(timer);
+  }
   await Promise.all([peers.start(), self.start()]);
 
   return {
@@ -392,6 +499,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ready: () => peers.synced && self.synced && (!fullView || (nodes.synced && secrets.synced)) && reconciler.state !== null,
     state: () => ({
       node,
+      early: [...early],
       fullView,
       speakerFor: [...speakerFor].sort(),
       problems: (lastState?.problems ?? []).map((p) => p.line),
@@ -413,6 +521,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await Promise.all([peers.stop(), self.stop(), nodes.stop(), secrets.stop()]);
       await speaker.stop(mode);
       await Promise.all([limiter.close(), events.close()]);
+      api.close();
     },
   };
 }

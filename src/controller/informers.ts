@@ -16,16 +16,29 @@
 // the whole cache (list()), the informer hands out the names of the objects
 // that changed since the last takeChanged(), so a consumer can apply one
 // event's worth of work instead of re-reading every object.
+//
+// Lists are the caller's (kube.ts: plain JSON, trimmed page by page); only
+// the watch and the cache are client-node's. client-node takes most of a
+// second to load, so it is imported by the first start(), not with this
+// module: the agent starts its sessions before it needs a watch.
 
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
 import { describeApiError, statusCode } from './kube.js';
+import type { Node } from './resources.js';
 
 export interface InformerOptions<T extends KubernetesObject> {
-  readonly kubeconfig: KubeConfig;
+  /** The kubeconfig of the watches, loaded when the informer first starts. */
+  readonly kubeconfig: () => Promise<KubeConfig>;
   /** Watch path, e.g. /api/v1/nodes. */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /**
+   * Lists every object, applying `trim` to each. `first` is true for the
+   * first list after start(): it may be served from the API server's cache
+   * (resourceVersion=0) or be one made before; later lists (after 410 Gone)
+   * must be current.
+   */
+  readonly list: (first: boolean, trim: ((obj: T) => T) | undefined) => Promise<KubernetesListObject<T>>;
   readonly fieldSelector?: string;
   readonly log: Logger;
   /** Called (at most once per turn of the event loop) after the cache changed or a list completed. */
@@ -37,32 +50,70 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly random?: () => number;
 }
 
-/** A Watch whose requests carry timeoutSeconds and allowWatchBookmarks, and whose objects are trimmed. */
-class TrimmingWatch<T> extends Watch {
-  constructor(
-    config: KubeConfig,
-    private readonly trim: ((obj: T) => T) | undefined,
-    private readonly random: () => number,
-    private readonly onEvent: () => void,
-  ) {
-    super(config);
-  }
+/** Drops what the agent never reads, so a large cluster costs less memory; keeps resourceVersion. */
+function trimMeta(m: KubernetesObject['metadata']): KubernetesObject['metadata'] {
+  if (!m) return m;
+  const { managedFields: _mf, annotations: _a, ownerReferences: _o, ...rest } = m;
+  return rest;
+}
 
-  override watch(
-    path: string,
-    queryParams: Record<string, unknown>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
-  ): Promise<AbortController> {
-    const timeoutSeconds = 300 + Math.floor(this.random() * 300);
-    const trim = this.trim;
-    const cb = (phase: string, obj: any, watchObj?: any): void => {
-      if (phase !== 'ERROR') this.onEvent();
-      const object = trim && (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') ? trim(obj) : obj;
-      callback(phase, object, watchObj);
-    };
-    return super.watch(path, { ...queryParams, timeoutSeconds, allowWatchBookmarks: true }, cb, done);
-  }
+/** A Node as the agent reads it: pod CIDRs, addresses, the Ready condition (not images, not other conditions). */
+export function trimNode(n: KubernetesObject): KubernetesObject {
+  const o = n as Node & KubernetesObject;
+  const ready = o.status?.conditions?.filter((c) => c?.type === 'Ready');
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: trimMeta(o.metadata as KubernetesObject['metadata']),
+    spec: { podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, unschedulable: o.spec?.unschedulable },
+    status: { addresses: o.status?.addresses, conditions: ready },
+  } as KubernetesObject;
+}
+
+/** A BGPPeer or Secret without the metadata the agent never reads. */
+export function trimOther(o: KubernetesObject): KubernetesObject {
+  return { ...o, metadata: trimMeta(o.metadata) };
+}
+
+type ClientNode = typeof import('@kubernetes/client-node');
+type WatchCtor = ClientNode['Watch'];
+
+/** client-node and the Watch subclass below, loaded once per process. */
+let loaded: Promise<{ ListWatch: ClientNode['ListWatch']; TrimmingWatch: ReturnType<typeof trimmingWatch> }> | null = null;
+
+function loadClientNode(): NonNullable<typeof loaded> {
+  loaded ??= import('@kubernetes/client-node').then((m) => ({ ListWatch: m.ListWatch, TrimmingWatch: trimmingWatch(m.Watch) }));
+  return loaded;
+}
+
+/** A Watch whose requests carry timeoutSeconds and allowWatchBookmarks, and whose objects are trimmed. */
+function trimmingWatch(Watch: WatchCtor) {
+  return class TrimmingWatch<T> extends Watch {
+    constructor(
+      config: KubeConfig,
+      private readonly trim: ((obj: T) => T) | undefined,
+      private readonly random: () => number,
+      private readonly onEvent: () => void,
+    ) {
+      super(config);
+    }
+
+    override watch(
+      path: string,
+      queryParams: Record<string, unknown>,
+      callback: (phase: string, apiObj: any, watchObj?: any) => void,
+      done: (err: any) => void,
+    ): Promise<AbortController> {
+      const timeoutSeconds = 300 + Math.floor(this.random() * 300);
+      const trim = this.trim;
+      const cb = (phase: string, obj: any, watchObj?: any): void => {
+        if (phase !== 'ERROR') this.onEvent();
+        const object = trim && (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') ? trim(obj) : obj;
+        callback(phase, object, watchObj);
+      };
+      return super.watch(path, { ...queryParams, timeoutSeconds, allowWatchBookmarks: true }, cb, done);
+    }
+  };
 }
 
 export class Informer<T extends KubernetesObject> {
@@ -71,6 +122,8 @@ export class Informer<T extends KubernetesObject> {
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private changeScheduled = false;
+  /** Counts start() and stop() calls, so a start that finishes loading after a stop() gives up. */
+  private generation = 0;
   private listedOnce = false;
   private lastErrorText: string | undefined;
   private changedNames = new Set<string>();
@@ -86,9 +139,29 @@ export class Informer<T extends KubernetesObject> {
     this.stopped = false;
     this.listedOnce = false;
     const o = this.options;
+    const generation = ++this.generation;
+    let kubeconfig: KubeConfig;
+    let lib: Awaited<ReturnType<typeof loadClientNode>>;
+    try {
+      [lib, kubeconfig] = await Promise.all([loadClientNode(), o.kubeconfig()]);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.lastErrorText = err instanceof Error ? err.message : String(err);
+      const retryInMs = o.backoff?.maxMs ?? 30000;
+      o.log.error({ path: o.path, error: this.lastErrorText, retryInMs }, 'cannot load the Kubernetes client or the kubeconfig; retrying');
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (generation !== this.generation) return;
+        this.stopped = true;
+        void this.start();
+      }, retryInMs);
+      return;
+    }
+    // A stop() (and maybe another start()) came while loading.
+    if (generation !== this.generation) return;
+    let lists = 0;
     const list = async (): Promise<KubernetesListObject<T>> => {
-      const l = await o.list();
-      if (o.trim) l.items = l.items.map(o.trim);
+      const l = await o.list(lists++ === 0, o.trim);
       // ListWatch puts the items into its cache right after this resolves.
       this.healthy();
       setImmediate(() => {
@@ -98,7 +171,7 @@ export class Informer<T extends KubernetesObject> {
       });
       return l;
     };
-    const lw = new ListWatch<T>(o.path, new TrimmingWatch<T>(o.kubeconfig, o.trim, this.random, () => this.healthy()), list, false, undefined, o.fieldSelector);
+    const lw: ListWatch<T> = new lib.ListWatch<T>(o.path, new lib.TrimmingWatch<T>(kubeconfig, o.trim, this.random, () => this.healthy()), list, false, undefined, o.fieldSelector);
     const onChange = (obj: T): void => {
       if (this.lw !== lw) return;
       const name = obj?.metadata?.name;
@@ -116,6 +189,7 @@ export class Informer<T extends KubernetesObject> {
   /** Stops watching and forgets the cache. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const lw = this.lw;

@@ -62,6 +62,12 @@ export interface ApiServer {
   dropWatches(opts?: { abrupt?: boolean }): void;
   /** Forgets the change history: watches from an earlier resourceVersion get 410 Gone. */
   compact(): void;
+  /**
+   * Holds the requests that `match` picks (recorded, not answered) until the
+   * returned function is called; then they are served from the store as it
+   * is then. Requests arriving after the release pass.
+   */
+  hold(match: (r: RequestRecord) => boolean): () => void;
   close(): Promise<void>;
 }
 
@@ -104,6 +110,8 @@ class Handler {
   readonly api: Api;
   readonly requests: RequestRecord[] = [];
   readonly watches = new Set<WatchStream>();
+  /** Holds set by ApiServer.hold: a request one of them picks waits for its release. */
+  readonly holds = new Set<{ match: (r: RequestRecord) => boolean; released: Promise<void> }>();
   serverAddress = '';
 
   constructor(
@@ -161,6 +169,8 @@ class Handler {
       }
       const text = await readBody(req);
       record.body = parseBody(text, record.contentType ?? 'application/json');
+      record.watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' || url.pathname.includes('/watch/');
+      for (const h of [...this.holds]) if (h.match(record)) await h.released;
       const out = this.dispatch(req, res, url, record);
       if (out !== undefined) reply(out[0], out[1]);
     } catch (e) {
@@ -239,9 +249,12 @@ class Handler {
   list(def: ResourceDef, namespace: string | undefined, q: URLSearchParams, accept?: string): unknown {
     const labels = parseLabelSelector(q.get('labelSelector'));
     const fields = parseFieldSelector(q.get('fieldSelector'), def.plural);
-    let items = this.store.list(def.plural, namespace).filter((o) => labels(o) && fields(o));
+    // Stored objects are read in place and only the page handed out is copied, so a page costs its own size plus a scan.
+    const all = this.store.scan(def.plural, namespace);
+    const keyOf = (o: Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const listMeta: Obj = { resourceVersion: String(this.store.resourceVersion) };
     const cont = q.get('continue');
+    let from = 0;
     if (cont) {
       let token: { rv: string; after: string };
       try {
@@ -249,16 +262,30 @@ class Handler {
       } catch {
         throw badRequest('continue key is not valid: illegal base64 data');
       }
-      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > token.after);
+      // The first key after token.after, by binary search over the sorted objects.
+      let hi = all.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        if (keyOf(all[mid]!) > token.after) hi = mid;
+        else from = mid + 1;
+      }
       listMeta.resourceVersion = token.rv;
     }
     const limit = Number(q.get('limit') ?? 0);
-    if (limit > 0 && items.length > limit) {
-      items = items.slice(0, limit);
-      const last = items[items.length - 1];
-      const after = `${last.metadata.namespace ?? ''}/${last.metadata.name}`;
-      listMeta.continue = Buffer.from(JSON.stringify({ rv: listMeta.resourceVersion, after })).toString('base64');
+    let items: Obj[] = [];
+    let i = from;
+    for (; i < all.length && (limit <= 0 || items.length < limit); i++) {
+      const o = all[i]!;
+      if (labels(o) && fields(o)) items.push(o);
     }
+    if (limit > 0 && items.length === limit) {
+      while (i < all.length && !(labels(all[i]!) && fields(all[i]!))) i++;
+      if (i < all.length) {
+        const after = keyOf(items[items.length - 1]!);
+        listMeta.continue = Buffer.from(JSON.stringify({ rv: listMeta.resourceVersion, after })).toString('base64');
+      }
+    }
+    items = items.map((o) => structuredClone(o));
     if (wantsTable(accept)) return toTable(def, items, listMeta, q.get('includeObject') ?? undefined);
     return { kind: def.listKind, apiVersion: apiVersionOf(def), metadata: listMeta, items };
   }
@@ -353,6 +380,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     },
     compact() {
       handler.store.compact();
+    },
+    hold(match) {
+      let release!: () => void;
+      const h = { match, released: new Promise<void>((r) => (release = r)) };
+      handler.holds.add(h);
+      return () => {
+        handler.holds.delete(h);
+        release();
+      };
     },
     async close() {
       await shutdown();

@@ -38,6 +38,8 @@ export class Store {
   private history: Change[] = [];
   private readonly objects = new Map<string, Map<string, Obj>>();
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Per resource, its stored objects sorted by key; dropped when one of them changes. */
+  private readonly sorted = new Map<string, Obj[]>();
 
   constructor(
     readonly resources: ResourceDef[],
@@ -83,6 +85,22 @@ export class Store {
   }
 
   /**
+   * The stored objects of a resource (not copies: callers read them and copy
+   * what they hand out), in one namespace or all, sorted by namespace and
+   * name. The sorted array is kept until the resource changes, so a paged
+   * list of a large resource costs one sort, not one per page.
+   */
+  scan(kind: string, ns?: string): readonly Obj[] {
+    const def = this.resolve(kind);
+    let all = this.sorted.get(def.plural);
+    if (!all) {
+      all = [...this.objects.get(def.plural)!.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+      this.sorted.set(def.plural, all);
+    }
+    return ns === undefined || !def.namespaced ? all : all.filter((o) => o.metadata.namespace === ns);
+  }
+
+  /**
    * Test setup: stores obj as given (no validation), filling in kind,
    * apiVersion, name, namespace, uid and creationTimestamp when absent.
    * Watchers see ADDED or MODIFIED.
@@ -117,6 +135,7 @@ export class Store {
     obj.metadata.resourceVersion = String(this.revision);
     const key = this.key(def.namespaced ? obj.metadata.namespace : '', obj.metadata.name);
     const bucket = this.objects.get(def.plural)!;
+    this.sorted.delete(def.plural);
     if (type === 'DELETED') bucket.delete(key);
     else bucket.set(key, structuredClone(obj));
     const change: Change = { type, plural: def.plural, rv: this.revision, object: structuredClone(obj), old };

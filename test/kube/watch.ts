@@ -65,7 +65,7 @@ export class WatchStream {
     this.res.flushHeaders();
     const rv = this.o.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
-      for (const obj of this.store.list(this.o.def.plural, this.o.namespace)) if (this.matches(obj)) this.send('ADDED', obj);
+      for (const obj of this.store.scan(this.o.def.plural, this.o.namespace)) if (this.matches(obj)) this.send('ADDED', obj);
     } else {
       const n = Number(rv);
       let changes: Change[];
