@@ -158,12 +158,17 @@ class Election {
   }
 }
 
+const firstClaim = (v: Claim | Claim[] | undefined): Claim | undefined => (Array.isArray(v) ? v[0] : v);
+
 /** The routes of the Nodes matching one selector. */
 class RouteGroup {
   /** Keys of matching Nodes. */
   private readonly members = new Set<string>();
-  /** Prefix text -> claims in routeOrder; the first wins. */
-  private readonly claims = new Map<string, Claim[]>();
+  /**
+   * Prefix text -> its claim, or its claims in routeOrder when contested
+   * (the first wins): one claim needs no array, and a prefix usually has one.
+   */
+  private readonly claims = new Map<string, Claim | Claim[]>();
   /** Matching Nodes that have problems, by key. */
   private readonly troubled = new Map<string, CheckedNode>();
   /** Prefixes claimed more than once. */
@@ -183,7 +188,7 @@ class RouteGroup {
   ) {
     for (const e of entries) if (matches(selector, e.node.labels)) this.join(e, null);
     const winners: Claim[] = [];
-    for (const list of this.claims.values()) winners.push(list[0]!);
+    for (const v of this.claims.values()) winners.push(firstClaim(v)!);
     winners.sort(routeOrder);
     this.winners = winners;
     this.routes = winners.map((c) => c.route);
@@ -200,7 +205,7 @@ class RouteGroup {
     if (was) this.leave(old, before);
     if (is) this.join(next, before);
     for (const [prefix, w0] of before) {
-      const w1 = this.claims.get(prefix)?.[0];
+      const w1 = firstClaim(this.claims.get(prefix));
       if (w0 !== w1) this.place(w0, w1);
     }
     this.problemsOut = null;
@@ -211,12 +216,14 @@ class RouteGroup {
     if (e.node.problems.length > 0) this.troubled.set(e.key, e.node);
     for (const c of claimsOf(e)) {
       const p = c.cidr.text;
-      let list = this.claims.get(p);
-      if (before && !before.has(p)) before.set(p, list?.[0]);
-      if (!list) {
-        this.claims.set(p, [c]);
+      const v = this.claims.get(p);
+      if (before && !before.has(p)) before.set(p, firstClaim(v));
+      if (v === undefined) {
+        this.claims.set(p, c);
         continue;
       }
+      const list = Array.isArray(v) ? v : [v];
+      this.claims.set(p, list);
       let i = list.length;
       while (i > 0 && routeOrder(c, list[i - 1]!) < 0) i--;
       list.splice(i, 0, c);
@@ -231,12 +238,12 @@ class RouteGroup {
     const position = e.occurrence;
     for (const cidr of e.node.cidrs) {
       const p = cidr.text;
-      const list = this.claims.get(p);
-      if (!list) continue;
-      if (!before.has(p)) before.set(p, list[0]);
-      const kept = list.filter((c) => c.node !== name || c.position !== position);
+      const v = this.claims.get(p);
+      if (v === undefined) continue;
+      if (!before.has(p)) before.set(p, firstClaim(v));
+      const kept = (Array.isArray(v) ? v : [v]).filter((c) => c.node !== name || c.position !== position);
       if (kept.length === 0) this.claims.delete(p);
-      else this.claims.set(p, kept);
+      else this.claims.set(p, kept.length === 1 ? kept[0]! : kept);
       if (kept.length < 2) this.contested.delete(p);
     }
   }
@@ -291,7 +298,8 @@ class RouteGroup {
       const problems: Problem[] = [];
       for (const n of this.troubled.values()) if (n.name !== exclude) problems.push(...n.problems);
       for (const p of this.contested) {
-        const [winner, ...rest] = this.claims.get(p)!;
+        const v = this.claims.get(p)!;
+        const [winner, ...rest] = Array.isArray(v) ? v : [v];
         for (const c of rest) if (c.node !== winner!.node) problems.push(duplicateCIDRProblem(c, winner!.node));
       }
       this.problemsOut = { exclude, problems };
