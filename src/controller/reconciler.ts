@@ -72,6 +72,8 @@ export class Reconciler {
    */
   apply(computed?: DesiredState): DesiredState | null {
     if (!this.hasInput) return this.lastState;
+    // Applied now: the turn scheduled by update() finds nothing new.
+    this.hasInput = false;
     const { log } = this.options;
     const started = performance.now();
     if (this.pending) {
