@@ -10,30 +10,17 @@
 import type { OutRoute } from '../src/bgp/adj-rib-out.js';
 import { routeTable } from '../src/bgp/routes.js';
 import { ChunkWriter, packBatch, type PackContext } from '../src/bgp/update-packer.js';
-import { parseAddress } from '../src/bgp/prefix.js';
-import { AsPathSegmentType, MAX_MESSAGE_LENGTH, Origin } from '../src/bgp/wire/constants.js';
-import { decodeUpdate, encodePathAttributes, Framer } from '../src/bgp/wire/index.js';
+import { sessionPackContext } from '../src/bgp/advertiser.js';
+import { MAX_MESSAGE_LENGTH } from '../src/bgp/wire/constants.js';
+import { decodeUpdate, Framer } from '../src/bgp/wire/index.js';
 import { summarize } from './lib/stats.js';
 import { routes, WORKLOADS, type Workload } from './lib/workloads.js';
 
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 5;
 const ctx4 = { as4: true, extendedMessage: false };
 
-function packContext(): PackContext {
-  const cache = new Map<string, Uint8Array>();
-  return {
-    maxLength: MAX_MESSAGE_LENGTH,
-    attributes(family, nextHop) {
-      let a = cache.get(nextHop);
-      if (!a) {
-        a = encodePathAttributes({ origin: Origin.IGP, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65010] }], nextHop: family === 'ipv4' ? nextHop : undefined }, ctx4);
-        cache.set(nextHop, a);
-      }
-      return a;
-    },
-    nextHopBytes: (nh) => parseAddress(nh).bytes,
-  };
-}
+/** The advertiser's own packing context for an eBGP session, AS 65010 -> 65001. */
+const packContext = (): PackContext => sessionPackContext(65010, 65001, ctx4);
 
 function time(fn: () => void): number {
   const t = performance.now();

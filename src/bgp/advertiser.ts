@@ -9,6 +9,7 @@ import type Logger from 'bunyan';
 import { AdjRibOut } from './adj-rib-out.js';
 import type { Connection } from './connection.js';
 import type { Family, Negotiated } from './negotiate.js';
+import type { CodecContext } from './wire/types.js';
 import { parseAddress } from './prefix.js';
 import { diffRouteLists, patchRouteTable, routeTable, type RouteTable } from './routes.js';
 import type { RouteSpec, SessionSpec } from './types.js';
@@ -97,7 +98,7 @@ export class Advertiser {
   start(conn: Connection, negotiated: Negotiated): void {
     this.conn = conn;
     this.negotiated = negotiated;
-    this.ctx = this.packContext(negotiated);
+    this.ctx = sessionPackContext(this.spec.localAs, this.spec.peerAs, negotiated);
     this.eorSent = false;
     this.startedAt = performance.now();
     this.rib.start(negotiated.families);
@@ -149,54 +150,58 @@ export class Advertiser {
       this.log.info({ advertised: this.rib.advertisedCount, families: negotiated.families, ms }, 'initial table sent, End-of-RIB');
     }
   }
+}
 
-  private packContext(n: Negotiated): PackContext {
-    const ebgp = this.spec.localAs !== this.spec.peerAs;
-    const localAs = this.spec.localAs;
-    const attrCache = new Map<string, Uint8Array>();
-    const nextHopCache = new Map<string, Uint8Array>();
-    const encodeAttrs = (nextHop: string | undefined): Uint8Array =>
-      encodePathAttributes(
-        {
-          origin: Origin.IGP,
-          asPath: ebgp ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [localAs] }] : [],
-          nextHop,
-          localPref: ebgp ? undefined : 100,
-        },
-        n,
-      );
-    // IPv4 blocks differ only in the NEXT_HOP value (RFC 4271 §5.1.3): the
-    // packer copies one block and writes each next hop into it, so W2 (one
-    // next hop per prefix) encodes no block per next hop.
-    let template: { block: Uint8Array; nextHopAt: number } | null | undefined;
-    return {
-      maxLength: n.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
-      ipv4Template() {
-        if (template === undefined) {
-          const block = encodeAttrs('0.0.0.0');
-          const nextHopAt = nextHopOffset(block);
-          template = nextHopAt >= 0 ? { block, nextHopAt } : null;
-        }
-        return template;
+/**
+ * How a session's UPDATEs are packed (DESIGN.md Routes): ORIGIN IGP; AS_PATH
+ * [localAs] on eBGP, empty with LOCAL_PREF 100 on iBGP; the negotiated
+ * message size (RFC 8654) and AS number width (RFC 6793).
+ */
+export function sessionPackContext(localAs: number, peerAs: number, n: CodecContext): PackContext {
+  const ebgp = localAs !== peerAs;
+  const attrCache = new Map<string, Uint8Array>();
+  const nextHopCache = new Map<string, Uint8Array>();
+  const encodeAttrs = (nextHop: string | undefined): Uint8Array =>
+    encodePathAttributes(
+      {
+        origin: Origin.IGP,
+        asPath: ebgp ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [localAs] }] : [],
+        nextHop,
+        localPref: ebgp ? undefined : 100,
       },
-      attributes(family, nextHop) {
-        // IPv6 blocks carry no next hop (it goes in MP_REACH_NLRI, RFC 4760 §3): one block.
-        const key = family === 'ipv4' ? nextHop : '';
-        let a = attrCache.get(key);
-        if (!a) {
-          a = encodeAttrs(family === 'ipv4' ? nextHop : undefined);
-          attrCache.set(key, a);
-        }
-        return a;
-      },
-      nextHopBytes(nextHop) {
-        let b = nextHopCache.get(nextHop);
-        if (!b) {
-          b = parseAddress(nextHop).bytes;
-          nextHopCache.set(nextHop, b);
-        }
-        return b;
-      },
-    };
-  }
+      n,
+    );
+  // IPv4 blocks differ only in the NEXT_HOP value (RFC 4271 §5.1.3): the
+  // packer copies one block and writes each next hop into it, so W2 (one
+  // next hop per prefix) encodes no block per next hop.
+  let template: { block: Uint8Array; nextHopAt: number } | null | undefined;
+  return {
+    maxLength: n.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
+    ipv4Template() {
+      if (template === undefined) {
+        const block = encodeAttrs('0.0.0.0');
+        const nextHopAt = nextHopOffset(block);
+        template = nextHopAt >= 0 ? { block, nextHopAt } : null;
+      }
+      return template;
+    },
+    attributes(family, nextHop) {
+      // IPv6 blocks carry no next hop (it goes in MP_REACH_NLRI, RFC 4760 §3): one block.
+      const key = family === 'ipv4' ? nextHop : '';
+      let a = attrCache.get(key);
+      if (!a) {
+        a = encodeAttrs(family === 'ipv4' ? nextHop : undefined);
+        attrCache.set(key, a);
+      }
+      return a;
+    },
+    nextHopBytes(nextHop) {
+      let b = nextHopCache.get(nextHop);
+      if (!b) {
+        b = parseAddress(nextHop).bytes;
+        nextHopCache.set(nextHop, b);
+      }
+      return b;
+    },
+  };
 }
