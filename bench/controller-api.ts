@@ -24,7 +24,7 @@
 //
 // --agent-profile DIR runs the agent with --cpu-prof into DIR (written when it
 // stops); bench/profile-top.ts summarizes it. --agent-cli FILE runs another
-// build's cli.js (default dist/src/cli.js), to compare builds in one sitting.
+// build's CLI (default the bundle, dist/bundle/bgp-speaker.js, as users run it), to compare builds in one sitting.
 
 import { freePort, makeTempDir, removeDir, startProcess } from '../test/peers/proc.js';
 import { startApiServer, type ApiServer } from '../test/kube/server.js';
@@ -45,7 +45,7 @@ const sizes = arg('nodes', '500,5000,20000').split(',').map(Number);
 const changes = Number(arg('changes', '50'));
 const profileDir = arg('agent-profile', '');
 /** The built CLI to run as the agent (another build to compare with, e.g. a copy of dist/ from before a change). */
-const agentCli = arg('agent-cli', 'dist/src/cli.js');
+const agentCli = arg('agent-cli', 'dist/bundle/bgp-speaker.js');
 const SPEAKER = 'node-0';
 /** node-0's InternalIP: the agent's BGP source address, the one peer the collector accepts. */
 const SPEAKER_IP = '127.0.0.2';

@@ -43,7 +43,7 @@ async function one(n: number): Promise<string> {
   await write(all.slice(0, n));
   const t0 = performance.now();
   const proc = startProcess({
-    argv: [process.execPath, 'dist/src/cli.js', 'standalone', '--config', file, '--node-name', 'speaker', '--admin-address', 'off', '--log-level', 'warn'],
+    argv: [process.execPath, 'dist/bundle/bgp-speaker.js', 'standalone', '--config', file, '--node-name', 'speaker', '--admin-address', 'off', '--log-level', 'warn'],
     dir,
     logName: 'speaker.log',
     cwd: process.cwd(),
