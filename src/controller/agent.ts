@@ -22,31 +22,22 @@
 // which re-derives only those; the whole Node set is handed over only when
 // the all-Nodes informer has (re)started.
 //
-// Early start: the sessions of the BGPPeers that list this node in
-// spec.localSpeakers need only the BGPPeers, the Secrets and this node's own
-// Node. Before the informers run (they load @kubernetes/client-node, most of
-// a second), plain GETs fetch those (kube.ts), and the sessions start with
-// this node's own routes and routesComplete false: the speaker holds
-// End-of-RIB (RFC 4724 §4.1), so a peer keeping our routes as stale from
-// before a restart flushes none of them early. The list of all Nodes starts
-// at the same moment and becomes the Node informer's first list; the first
-// desired state applied through the reconciler is the whole one, and its
-// sync (routesComplete unset) sends the rest and End-of-RIB. Speakers elected
-// by nodeSelector need every Node and wait for it; nothing from the early
-// start is written to status or Events (the whole state does that).
+// Early start (early-start.ts): before the informers run, plain GETs start
+// the sessions of the BGPPeers listing this node with End-of-RIB held (RFC
+// 4724 §4.1), and the list of all Nodes they fetch becomes the first whole
+// desired state and the Node informer's first list.
 
-import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
 import { Speaker, systemClock, type Clock, type SessionEvent, type SessionSpec, type SpeakerOptions } from '../bgp/index.js';
-import { desiredState, type DesiredState } from './desired-state.js';
-import { listedSpeakers } from './election.js';
+import type { DesiredState, DesiredStateOptions } from './desired-state.js';
+import { earlyStart, needsFullView, takePrefetched, type Prefetched } from './early-start.js';
 import { EventRecorder, sessionEventRecord } from './events.js';
 import { Informer, trimNode, trimOther } from './informers.js';
 import { describeApiError, endpointOf, kubeApi, statusCode, type KubeApi, type KubeEndpoint } from './kube.js';
 import { Reconciler } from './reconciler.js';
-import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
+import type { BGPPeer, Node, Problem, Secret } from './resources.js';
 import { GROUP, PLURAL, SECRET_NAMESPACE, VERSION, isError } from './resources.js';
-import { matches, parseSelector } from './selector.js';
 import {
   KeyedRateLimiter,
   conditionChanged,
@@ -117,30 +108,6 @@ export interface Agent {
   stop(mode?: 'graceful' | 'deconfigure'): Promise<void>;
 }
 
-/**
- * Whether this node may speak for some BGPPeer and so needs every Node and
- * the Secrets: listed in localSpeakers, or a rendezvous candidate (Ready
- * and matching nodeSelector, or any node when the selector does not parse:
- * then some node must report it).
- */
-export function needsFullView(peers: readonly BGPPeer[], node: string, self: Node | undefined): boolean {
-  for (const p of peers) {
-    const listed = listedSpeakers(p);
-    if (listed.length > 0) {
-      if (listed.includes(node)) return true;
-      continue;
-    }
-    let selector;
-    try {
-      selector = parseSelector(typeof p.spec?.nodeSelector === 'string' ? p.spec.nodeSelector : '');
-    } catch {
-      return true;
-    }
-    if (self && matches(selector, self.metadata?.labels)) return true;
-  }
-  return false;
-}
-
 /** Problems that concern one BGPPeer on this node: its own, and errors of Nodes and Secrets that stop its session. */
 function problemsOf(peer: string, problems: readonly Problem[]): Problem[] {
   return problems.filter((p) => (p.kind === 'BGPPeer' ? p.name === peer : isError(p)));
@@ -156,15 +123,6 @@ interface PeerBook {
   /** Problem lines already reported as Events while they last. */
   reported: Set<string>;
 }
-
-/**
- * How long the informers wait for the early start (its sessions, and the
- * desired state from the list of all Nodes) before they load client-node,
- * whose loading would compete for the CPU, ms.
- */
-const EARLY_HEAD_START_MS = 3000;
-
-type List = KubernetesListObject<KubernetesObject>;
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { nodeName: node, log: baseLog } = options;
@@ -197,12 +155,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const events = new EventRecorder({ api, node, log, clock, ...(options.eventIntervalMs !== undefined ? { intervalMs: options.eventIntervalMs } : {}) });
 
   /** Lists made by the early start, each handed to its informer as the first list. */
-  const prefetched: { nodes?: Promise<List> | undefined; secrets?: Promise<List> | undefined } = {};
-  const firstList = (key: keyof typeof prefetched, first: boolean): Promise<List> | undefined => {
-    const p = prefetched[key];
-    prefetched[key] = undefined;
-    return first ? p : undefined;
-  };
+  const prefetched: Prefetched = {};
   /** resourceVersion=0 for an informer's first list: the API server may answer from its watch cache. */
   const rv = (first: boolean) => (first ? { resourceVersion: '0' } : {});
   const informerCommon = {
@@ -229,13 +182,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const nodes = new Informer<KubernetesObject>({
     ...informerCommon,
     path: '/api/v1/nodes',
-    list: (first, trim) => firstList('nodes', first) ?? api.listNodes({ ...rv(first), ...(trim ? { trim } : {}) }),
+    list: (first, trim) => takePrefetched(prefetched, 'nodes', first) ?? api.listNodes({ ...rv(first), ...(trim ? { trim } : {}) }),
     trim: trimNode,
   });
   const secrets = new Informer<KubernetesObject>({
     ...informerCommon,
     path: `/api/v1/namespaces/${SECRET_NAMESPACE}/secrets`,
-    list: (first, trim) => firstList('secrets', first) ?? api.listSecrets({ ...rv(first), ...(trim ? { trim } : {}) }),
+    list: (first, trim) => takePrefetched(prefetched, 'secrets', first) ?? api.listSecrets({ ...rv(first), ...(trim ? { trim } : {}) }),
     trim: trimOther,
   });
   let fullView = false;
@@ -245,12 +198,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let earlyPeers = new Map<string, BGPPeer>();
   const peerOf = (name: string): BGPPeer | undefined => (peers.get(name) as unknown as BGPPeer | undefined) ?? earlyPeers.get(name);
 
+  const desiredOptions: DesiredStateOptions = {
+    ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+  };
   const reconciler = new Reconciler({
     speaker: sink,
     nodeName: node,
     log,
-    ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
-    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    ...desiredOptions,
     onDesired: (state) => onDesired(state),
   });
   const engine = reconciler.engine;
@@ -428,68 +384,31 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }, options.statusRefreshMs ?? 5000);
   refresh.unref();
 
-  /**
-   * GETs the BGPPeers and this Node; when this node may speak, starts the
-   * lists of all Nodes and of the Secrets (the informers' first lists), and
-   * starts the sessions of the BGPPeers listing this node with what is known.
-   */
-  async function earlyStart(): Promise<void> {
-    const [peerList, selfList] = await Promise.all([
-      api.listBGPPeers({ resourceVersion: '0', trim: trimOther }),
-      api.listNodes({ fieldSelector: selfSelector, resourceVersion: '0', trim: trimNode }),
-    ]);
-    if (stopping || reconciler.state !== null) return;
-    const bgpPeers = peerList.items as unknown as BGPPeer[];
-    earlyPeers = new Map(bgpPeers.map((p) => [String(p.metadata?.name), p]));
-    const me = selfList.items.find((n) => n.metadata?.name === node) as unknown as Node | undefined;
-    if (!needsFullView(bgpPeers, node, me)) return;
-    const quiet = (p: Promise<List>): Promise<List> => {
-      // A failed prefetch is the informer's first list failing: it retries and reports.
-      p.catch(() => undefined);
-      return p;
-    };
-    const secretList = (prefetched.secrets = quiet(api.listSecrets({ resourceVersion: '0', trim: trimOther })));
-    const listed = new Set(bgpPeers.filter((p) => listedSpeakers(p).includes(node)).map((p) => p.metadata?.name));
-    // The Secrets first: the early sessions wait for them, not for the pages of Nodes.
-    let nodeList: Promise<List> | undefined;
-    if (listed.size === 0 || !me) nodeList = prefetched.nodes = quiet(api.listNodes({ resourceVersion: '0', trim: trimNode }));
-    const secretItems = (await secretList).items as unknown as Secret[];
-    nodeList ??= prefetched.nodes = quiet(api.listNodes({ resourceVersion: '0', trim: trimNode }));
-    if (stopping || reconciler.state !== null) return;
-    if (listed.size > 0 && me) {
-      const state = desiredState({ bgpPeers, secrets: secretItems, nodes: [me] }, node, {
-        ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
-        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-      });
-      const sessions = state.sessions.filter((x) => listed.has(x.name)).map((x) => ({ ...x, routesComplete: false }));
-      if (sessions.length > 0) {
-        early = sessions.map((x) => x.name);
-        sink.sync(sessions);
-        log.info(
-          { sessions: early, routes: sessions.reduce((n, x) => n + x.routes.length, 0) },
-          'early start: sessions started before all Nodes are known; End-of-RIB follows them',
-        );
-      }
-    }
-    // The whole Node list: the complete desired state, without waiting for client-node and the watches.
-    const nodeItems = (await nodeList.then((l) => l.items, () => undefined)) as unknown as Node[] | undefined;
-    if (stopping || !nodeItems || nodeFeed !== 'none' || reconciler.state !== null) return;
-    engine.setBgpPeers(bgpPeers);
-    engine.setSecrets(secretItems);
-    engine.replaceNodes(nodeItems);
-    nodeFeed = 'listed';
-    reconciler.changed();
-    await new Promise<void>((r) => setImmediate(r));
-  }
-
   await speaker.start();
   if (options.earlyStart !== false) {
-    const started = earlyStart().catch((err: unknown) => {
-      if (!stopping) log.warn({ error: describeApiError(err), code: statusCode(err) }, 'early start failed; the sessions wait for the informers');
+    await earlyStart({
+      api,
+      node,
+      log,
+      desiredOptions,
+      prefetched,
+      stopping: () => stopping,
+      superseded: () => stopping || reconciler.state !== null,
+      peersListed: (list) => (earlyPeers = new Map(list.map((p) => [String(p.metadata?.name), p]))),
+      startSessions: (sessions) => {
+        early = sessions.map((x) => x.name);
+        sink.sync(sessions);
+      },
+      applyWhole: (objects) => {
+        if (nodeFeed !== 'none') return false;
+        engine.setBgpPeers(objects.bgpPeers);
+        engine.setSecrets(objects.secrets);
+        engine.replaceNodes(objects.nodes);
+        nodeFeed = 'listed';
+        reconciler.changed();
+        return true;
+      },
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([started, new Promise<void>((r) => (timer = setTimeout(r, EARLY_HEAD_START_MS)))]);
-    clearTimeout(timer);
   }
   await Promise.all([peers.start(), self.start()]);
 

@@ -9,9 +9,10 @@
 // are read with JSON.parse and trimmed page by page, not deserialized into
 // client-node's model classes first (which cost ~0.4 s for 20,000 Nodes).
 // A KubeEndpoint says where the API server is and adds TLS material and the
-// Authorization header to each request: built from a kubeconfig by run.ts,
-// or from client-node's KubeConfig (endpointOf). Nothing here keeps state
-// but the endpoint's keep-alive connections.
+// Authorization header to each request: read from the service account or a
+// kubeconfig by kube-endpoint.ts, or from client-node's KubeConfig
+// (endpointOf). Nothing here keeps state but the endpoint's keep-alive
+// connections.
 
 import http from 'node:http';
 import https from 'node:https';

@@ -4,12 +4,16 @@
 // resources our controller uses (nodes, secrets, events, namespaces and
 // BGPPeers validated against crds/network.openyurt.io_bgppeers.yaml).
 // It binds 127.0.0.1 on a free port, plain HTTP or HTTPS with a self-signed
-// certificate, and requires a bearer token from the kubeconfig it writes.
+// certificate, and requires a bearer token from the kubeconfig it writes; or
+// HTTPS with a private CA that also signs a client certificate, which
+// authenticates a request as the token does (the kubeconfig then names the
+// CA, certificate and key files beside it, and holds no token).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,12 +25,18 @@ import { parseFieldSelector, parseLabelSelector, SelectorError } from './selecto
 import { ApiError, badRequest, notFound } from './status.js';
 import { Store, type Obj } from './store.js';
 import { toTable, wantsTable } from './table.js';
-import { selfSignedCert } from './tls.js';
+import { clientCertPki, selfSignedCert } from './tls.js';
 import { WatchStream } from './watch.js';
 
 export interface ApiServerOptions {
   /** HTTPS with a self-signed certificate (falls back to HTTP without openssl). */
   tls?: boolean;
+  /**
+   * HTTPS with a private CA; a client certificate it signed authenticates
+   * like the token. The kubeconfig uses certificate files. Throws without
+   * openssl.
+   */
+  clientCert?: boolean;
   /** Bearer token the server requires; random by default. */
   token?: string;
   /** How often watches with allowWatchBookmarks get a BOOKMARK; default 1000 ms. */
@@ -44,13 +54,15 @@ export interface RequestRecord {
   body?: unknown;
   status: number;
   watch: boolean;
+  /** Subject CN of the verified client certificate the request came with. */
+  clientCert?: string;
 }
 
 export interface ApiServer {
   readonly url: string;
   readonly kubeconfigPath: string;
   readonly token: string;
-  /** PEM of the self-signed certificate in TLS mode. */
+  /** PEM of the self-signed certificate in TLS mode, of the CA in client-certificate mode. */
   readonly ca?: string;
   readonly store: Store;
   readonly requests: RequestRecord[];
@@ -161,10 +173,17 @@ class Handler {
       record.status = status;
       send(res, status, body);
     };
+    const sock = req.socket as Partial<TLSSocket>;
+    // Set only when the TLS handshake verified a certificate signed by our CA (clientCert mode).
+    if (sock.authorized === true) {
+      const cn = sock.getPeerCertificate?.().subject?.CN;
+      record.clientCert = Array.isArray(cn) ? cn.join(',') : cn;
+    }
     try {
       // Over plain HTTP kubectl sends no bearer token, like the old insecure port: only a wrong one is refused.
       const auth = req.headers.authorization;
-      if (auth !== `Bearer ${this.token}` && (auth !== undefined || this.requireAuth)) {
+      const byCert = record.clientCert !== undefined && auth === undefined;
+      if (!byCert && auth !== `Bearer ${this.token}` && (auth !== undefined || this.requireAuth)) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
       const text = await readBody(req);
@@ -315,12 +334,16 @@ class Handler {
 
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const token = opts.token ?? randomBytes(16).toString('hex');
-  const cert = opts.tls ? await selfSignedCert() : undefined;
+  const pki = opts.clientCert ? await clientCertPki() : undefined;
+  if (opts.clientCert && !pki) throw new Error('test API server: openssl could not make the client-certificate PKI');
+  const cert = pki ? { cert: pki.serverCert, key: pki.serverKey } : opts.tls ? await selfSignedCert() : undefined;
+  // A client certificate is asked for, not required: a request without one may still bring the token.
+  const tlsOptions = pki ? { ...cert, ca: pki.ca, requestCert: true, rejectUnauthorized: false } : cert;
   const handler = new Handler(defaultResources(), token, opts.bookmarkIntervalMs ?? 1000, opts.maxHistory ?? 10000, cert !== undefined);
   const sockets = new Set<Socket>();
   const make = (): Server => {
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handler.handle(req, res);
-    const s = cert ? https.createServer({ cert: cert.cert, key: cert.key }, onRequest) : http.createServer(onRequest);
+    const s = tlsOptions ? https.createServer(tlsOptions, onRequest) : http.createServer(onRequest);
     s.on(cert ? 'secureConnection' : 'connection', (sock: Socket) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
@@ -339,7 +362,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const dir = mkdtempSync(join(tmpdir(), 'kube-test-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
   const cluster: Obj = { server: url };
-  if (cert) cluster['certificate-authority-data'] = Buffer.from(cert.cert).toString('base64');
+  let user: Obj = { token };
+  if (pki) {
+    // Relative paths: a kubeconfig's files are found beside it.
+    writeFileSync(join(dir, 'ca.crt'), pki.ca);
+    writeFileSync(join(dir, 'client.crt'), pki.clientCert);
+    writeFileSync(join(dir, 'client.key'), pki.clientKey, { mode: 0o600 });
+    cluster['certificate-authority'] = 'ca.crt';
+    user = { 'client-certificate': 'client.crt', 'client-key': 'client.key' };
+  } else if (cert) cluster['certificate-authority-data'] = Buffer.from(cert.cert).toString('base64');
   // client-node refuses http:// servers unless TLS verification is declared off.
   else cluster['insecure-skip-tls-verify'] = true;
   writeFileSync(
@@ -348,7 +379,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'test', cluster }],
-      users: [{ name: 'test', user: { token } }],
+      users: [{ name: 'test', user }],
       contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', namespace: 'default' } }],
       'current-context': 'test',
       preferences: {},
@@ -364,7 +395,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     url,
     kubeconfigPath,
     token,
-    ca: cert?.cert,
+    ca: pki?.ca ?? cert?.cert,
     store: handler.store,
     requests: handler.requests,
     get watchCount() {
