@@ -17,7 +17,12 @@ import { ChunkWriter, packBatch, type PackContext } from './update-packer.js';
 import { AsPathSegmentType, MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH, Origin } from './wire/constants.js';
 import { encodeEndOfRib, encodePathAttributes } from './wire/index.js';
 
-/** Routes taken from the Adj-RIB-Out per packing round. */
+/**
+ * Routes taken from the Adj-RIB-Out per packing round: the first rounds of
+ * a flush are small so the first UPDATEs reach the socket (and the peer
+ * starts working on them, on another core) while the rest is packed.
+ */
+const FIRST_BATCH = 1024;
 const BATCH = 16384;
 /** Largest changed window of the route list that is patched rather than rebuilt. */
 const PATCH_WINDOW = 1024;
@@ -133,8 +138,10 @@ export class Advertiser {
     const { conn, negotiated, ctx } = this;
     if (!conn || !negotiated || !ctx || conn.congested || conn.isClosed) return;
     let written = 0;
+    let batch = FIRST_BATCH;
     while (this.rib.pendingCount > 0) {
-      packBatch(this.rib.take(BATCH), ctx, this.writer);
+      packBatch(this.rib.take(batch), ctx, this.writer);
+      batch = Math.min(batch * 2, BATCH);
       const chunks = this.writer.flush();
       for (const c of chunks) written += c.length;
       if (!conn.sendBulk(chunks)) return; // 'drain' calls schedule()
