@@ -36,11 +36,10 @@ import type Logger from 'bunyan';
 import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, parseHostPort, startAdmin, type AdminServer } from '../admin/server.js';
 import type { AdminStatus } from '../admin/types.js';
 import { Speaker, type SessionEvent, type SessionSpec } from '../bgp/index.js';
-import { desiredState, type DesiredStateOptions } from '../controller/desired-state.js';
+import { desiredState, earlySessions, type DesiredStateOptions } from '../controller/desired-state.js';
 import { FileSource, type LoadResult } from '../controller/file-source.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { isError, type Problem } from '../controller/resources.js';
-import { checkPeer } from '../controller/validate.js';
 import type { ParsedObjects } from '../controller/yaml.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { problemLine } from './validate.js';
@@ -103,21 +102,14 @@ function earlyDocument(nodeName: string): (text: string) => boolean {
 }
 
 /**
- * The sessions to start before the whole file is parsed: those of the
- * BGPPeers listing `nodeName` in spec.localSpeakers, when the early objects
- * have no error and give none in the desired state; else none.
+ * The sessions to start before the whole file is parsed (earlySessions),
+ * when the early objects have no error and give none in the desired state;
+ * else none: an unusable file must exit 2 without having started anything.
  */
-function earlySessions(early: ParsedObjects, nodeName: string, opts: DesiredStateOptions): SessionSpec[] {
+function startableEarly(early: ParsedObjects, nodeName: string, opts: DesiredStateOptions): SessionSpec[] {
   if (early.problems.some(isError)) return [];
-  const listed = new Set<string>();
-  early.objects.bgpPeers.forEach((raw, i) => {
-    const peer = checkPeer(raw, i).peer;
-    if (peer && peer.localSpeakers.includes(nodeName)) listed.add(peer.name);
-  });
-  if (listed.size === 0) return [];
-  const state = desiredState(early.objects, nodeName, opts);
-  if (state.problems.some(isError)) return [];
-  return state.sessions.filter((s) => listed.has(s.name)).map((s) => ({ ...s, routesComplete: false }));
+  const { sessions, problems } = earlySessions(early.objects, nodeName, opts);
+  return problems.some(isError) ? [] : sessions;
 }
 
 /**
@@ -195,7 +187,7 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
   const first = (await source.load(true, {
     select: earlyDocument(flags.nodeName),
     run: async (early) => {
-      const sessions = earlySessions(early, flags.nodeName, dsOptions);
+      const sessions = startableEarly(early, flags.nodeName, dsOptions);
       if (sessions.length === 0) return;
       const s = newSpeaker();
       try {

@@ -23,7 +23,7 @@
 
 import { createHash } from 'node:crypto';
 import type { RouteSpec, SessionSpec } from '../bgp/index.js';
-import { rendezvous } from './election.js';
+import { listedSpeakers, rendezvous } from './election.js';
 import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
 import { parseIP, problem } from './resources.js';
 import { ALL, formatSelector, matches, parseSelector, type Selector } from './selector.js';
@@ -148,6 +148,22 @@ export function desiredState(objects: ObjectSet, nodeName: string, opts: Desired
     nodeName,
     opts,
   );
+}
+
+/**
+ * The sessions that can start before every Node is known: those of the
+ * BGPPeers listing `nodeName` in spec.localSpeakers (they need only the
+ * BGPPeers, the Secrets and this node's Node), from the objects known so
+ * far and with routesComplete false, so the speaker holds End-of-RIB until
+ * the whole table is given (RFC 4724 §4.1). Returns the problems of that
+ * partial state too; no sessions when no BGPPeer lists this node.
+ */
+export function earlySessions(objects: ObjectSet, nodeName: string, opts: DesiredStateOptions = {}): { sessions: SessionSpec[]; problems: readonly Problem[] } {
+  const listed = new Set((objects.bgpPeers ?? []).filter((p) => listedSpeakers(p).includes(nodeName)).map((p) => p.metadata?.name));
+  if (listed.size === 0) return { sessions: [], problems: [] };
+  const state = desiredState(objects, nodeName, opts);
+  const sessions = state.sessions.filter((s) => listed.has(s.name)).map((s) => ({ ...s, routesComplete: false }));
+  return { sessions, problems: state.problems };
 }
 
 /** The inputs of desiredStateOf: BGPPeers and Secrets as lists (they are few), Nodes behind a NodeView. */

@@ -17,7 +17,7 @@
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type Logger from 'bunyan';
 import type { SessionSpec } from '../bgp/index.js';
-import { desiredState, type DesiredStateOptions } from './desired-state.js';
+import { earlySessions, type DesiredStateOptions } from './desired-state.js';
 import { listedSpeakers } from './election.js';
 import { trimNode, trimOther } from './informers.js';
 import { describeApiError, statusCode, type KubeApi } from './kube.js';
@@ -127,8 +127,7 @@ async function run(host: EarlyStartHost): Promise<void> {
   nodeList ??= prefetched.nodes = quiet(api.listNodes({ resourceVersion: '0', trim: trimNode }));
   if (host.superseded()) return;
   if (listed.size > 0 && me) {
-    const state = desiredState({ bgpPeers, secrets: secretItems, nodes: [me] }, node, host.desiredOptions);
-    const sessions = state.sessions.filter((x) => listed.has(x.name)).map((x) => ({ ...x, routesComplete: false }));
+    const { sessions } = earlySessions({ bgpPeers, secrets: secretItems, nodes: [me] }, node, host.desiredOptions);
     if (sessions.length > 0) {
       host.startSessions(sessions);
       log.info(
