@@ -97,7 +97,7 @@ function dottedQuad(text: string, from: number, to: number): number {
  * table of 1,000,000 pod CIDRs keeps one small object per prefix, and NLRI
  * is written straight from the number. `bytes` is made only when asked for.
  */
-class Ipv4Prefix implements Prefix {
+export class Ipv4Prefix implements Prefix {
   readonly afi = 1 as const;
   constructor(
     /** The address, host bits zero, as a signed 32-bit integer (a small integer in V8, no heap number). */
@@ -119,7 +119,7 @@ class Ipv4Prefix implements Prefix {
  * pod CIDRs go through here. Returns null for anything else, which the
  * general path then parses or rejects with its message.
  */
-function fastIpv4Prefix(text: string): Prefix | null {
+export function canonicalIpv4Prefix(text: string): Ipv4Prefix | null {
   const slash = text.indexOf('/');
   if (slash < 0) return null;
   // dottedQuad rejects leading zeros, so an address it accepts is canonical text.
@@ -140,7 +140,7 @@ function fastIpv4Prefix(text: string): Prefix | null {
 
 export function parsePrefix(text: string): Prefix {
   if (typeof text !== 'string') throw new Error(`${String(text)} is not a prefix`);
-  const fast = fastIpv4Prefix(text);
+  const fast = canonicalIpv4Prefix(text);
   if (fast) return fast;
   const slash = text.indexOf('/');
   if (slash < 0) throw new Error(`"${text}" is not a prefix: it has no "/length"`);

@@ -6,7 +6,7 @@
 // address means the same thing to the controller and on the wire.
 
 import { formatAddress, parseAddress } from '../bgp/index.js';
-import { ipv4Number } from '../bgp/prefix.js';
+import { canonicalIpv4Prefix } from '../bgp/prefix.js';
 
 export interface IP {
   readonly family: 'ipv4' | 'ipv6';
@@ -83,27 +83,11 @@ class Ipv4Cidr implements CIDR {
   }
 }
 
-/** "a.b.c.d/len" already canonical (no leading zeros, no host bits), else undefined. */
-function canonicalIpv4Cidr(text: string): CIDR | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 7 || slash > 15 || text.length - slash > 3) return undefined;
-  const addr = ipv4Number(text.slice(0, slash));
-  if (addr < 0) return undefined;
-  let length = 0;
-  for (let i = slash + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return undefined;
-    length = length * 10 + c;
-  }
-  if (text.length === slash + 1 || length > 32 || (text.length - slash === 3 && text.charCodeAt(slash + 1) === 48)) return undefined;
-  if (length < 32 && (addr & (0xffffffff >>> length)) !== 0) return undefined;
-  return new Ipv4Cidr(addr, length, text);
-}
-
 /** Parses "address/length"; host bits are cleared and reported in `hostBits`. */
 export function parseCIDR(text: string): CIDR | undefined {
-  const fast = canonicalIpv4Cidr(text);
-  if (fast) return fast;
+  // The protocol's own parse of canonical IPv4 text (no leading zeros, no host bits).
+  const fast = canonicalIpv4Prefix(text);
+  if (fast) return new Ipv4Cidr(fast.addr >>> 0, fast.length, text);
   const slash = text.indexOf('/');
   if (slash < 0 || !/^(0|[1-9]\d{0,2})$/.test(text.slice(slash + 1))) return undefined;
   const a = address(text.slice(0, slash));
