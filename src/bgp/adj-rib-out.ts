@@ -117,13 +117,7 @@ export class AdjRibOut {
         }
         continue;
       }
-      if (had.nextHop === route.nextHop) {
-        // An equal route in a new object: the peer has it if it had the old one.
-        route.sent = had.sent;
-        had.sent = DEAD;
-        continue;
-      }
-      this.replaced(key, had);
+      if (!this.carriedOver(had, route)) this.replaced(key, had);
     }
     for (const [key, had] of prev) {
       if (!next.has(key)) this.replaced(key, had);
@@ -141,12 +135,7 @@ export class AdjRibOut {
     for (const [key, had] of changes) {
       const now = this.desired.get(key);
       if (now === had) continue;
-      if (now !== undefined && had !== undefined && now.nextHop === had.nextHop) {
-        now.sent = had.sent;
-        had.sent = DEAD;
-        continue;
-      }
-      this.replaced(key, had);
+      if (now === undefined || had === undefined || !this.carriedOver(had, now)) this.replaced(key, had);
     }
   }
 
@@ -246,6 +235,17 @@ export class AdjRibOut {
     const r = this.retired.get(key);
     if (r !== undefined) return r;
     return want !== undefined && want.sent === this.gen ? want : undefined;
+  }
+
+  /**
+   * An equal route in a new object takes over the old one's mark (the peer
+   * has it if it had the old one): nothing to send. False when they differ.
+   */
+  private carriedOver(had: OutRoute, now: OutRoute): boolean {
+    if (had.nextHop !== now.nextHop) return false;
+    now.sent = had.sent;
+    had.sent = DEAD;
+    return true;
   }
 
   /** The desired route at key changed from `had`. */
