@@ -7,7 +7,10 @@
 //   A change adds one Node, so the receiver's imported count grows by one;
 // - the agent's peak RSS.
 //
-//   node dist/bench/controller.js [--nodes 500,5000,20000] [--changes 200]
+//   node dist/bench/controller.js [--nodes 500,5000,20000] [--changes 200] [--agent dist/bundle/bgp-speaker.js]
+//
+// --agent runs another build of the CLI (a copy of dist/bundle kept from
+// before a change), so before and after can be measured in one sitting.
 
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +27,7 @@ const arg = (name: string, dflt: string): string => {
 };
 const sizes = arg('nodes', '500,5000,20000').split(',').map(Number);
 const changes = Number(arg('changes', '200'));
+const agent = arg('agent', 'dist/bundle/bgp-speaker.js');
 const SPEAKER_IP = '127.0.0.2';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -43,7 +47,7 @@ async function one(n: number): Promise<string> {
   await write(all.slice(0, n));
   const t0 = performance.now();
   const proc = startProcess({
-    argv: [process.execPath, 'dist/bundle/bgp-speaker.js', 'standalone', '--config', file, '--node-name', 'speaker', '--admin-address', 'off', '--log-level', 'warn'],
+    argv: [process.execPath, agent, 'standalone', '--config', file, '--node-name', 'speaker', '--admin-address', 'off', '--log-level', 'warn'],
     dir,
     logName: 'speaker.log',
     cwd: process.cwd(),

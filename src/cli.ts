@@ -4,11 +4,14 @@
 // them to the command modules in src/cli/.
 
 import { Command } from 'commander';
+import { keepYoungGenerationSmall } from './heap.js';
 import { registerLab } from './cli/lab.js';
 import { registerRun } from './cli/run.js';
 import { registerStandalone } from './cli/standalone.js';
 import { registerStatus } from './cli/status.js';
 import { registerValidate } from './cli/validate.js';
+
+keepYoungGenerationSmall();
 
 const program = new Command();
 program

@@ -28,17 +28,31 @@ export interface NextHop {
   packGroup?: OutRoute[] | null;
 }
 
-export interface OutRoute {
-  readonly prefix: Prefix;
-  readonly family: Family;
-  /** Next hop text, canonical form (= hop.text); routes with equal next hops share attributes. */
-  readonly nextHop: string;
-  readonly hop: NextHop;
+/**
+ * One desired route. Two fields and the mark: the family and the next-hop
+ * text are read from the interned next hop, so a table of 1,000,000 routes
+ * holds 48 octets per route here.
+ */
+export class OutRoute {
   /**
    * The AdjRibOut's mark: the connection generation this route object was
-   * last sent on. A route object belongs to one AdjRibOut.
+   * last sent on (0: never). A route object belongs to one AdjRibOut.
    */
-  sent?: number;
+  sent = 0;
+
+  constructor(
+    readonly prefix: Prefix,
+    readonly hop: NextHop,
+  ) {}
+
+  get family(): Family {
+    return this.hop.afi === 1 ? 'ipv4' : 'ipv6';
+  }
+
+  /** Next hop text, canonical form (= hop.text); routes with equal next hops share attributes. */
+  get nextHop(): string {
+    return this.hop.text;
+  }
 }
 
 export interface RibBatch {
@@ -106,22 +120,23 @@ export class AdjRibOut {
     // Routes at keys that had none are walked like the initial table (no
     // per-key bookkeeping): the whole table arriving after an early start
     // is 100,000 of them.
+    // forEach, not for-of: an unoptimised for-of over a Map makes an entry array per route.
     const added: OutRoute[] = [];
-    for (const [key, route] of next) {
+    next.forEach((route, key) => {
       const had = prev.get(key);
-      if (had === route) continue;
+      if (had === route) return;
       if (had === undefined) {
         if (this.families.has(route.family)) {
           route.sent = 0;
           added.push(route);
         }
-        continue;
+        return;
       }
       if (!this.carriedOver(had, route)) this.replaced(key, had);
-    }
-    for (const [key, had] of prev) {
+    });
+    prev.forEach((had, key) => {
       if (!next.has(key)) this.replaced(key, had);
-    }
+    });
     if (added.length > 0) this.sweeps.push({ routes: added, pos: 0, force: false });
   }
 
@@ -265,7 +280,9 @@ export class AdjRibOut {
     const routes: OutRoute[] = [];
     const v4 = families.includes('ipv4');
     const v6 = families.includes('ipv6');
-    for (const r of this.desired.values()) if (r.family === 'ipv4' ? v4 : v6) routes.push(r);
+    this.desired.forEach((r) => {
+      if (r.family === 'ipv4' ? v4 : v6) routes.push(r);
+    });
     if (routes.length > 0) this.sweeps.push({ routes, pos: 0, force });
   }
 

@@ -98,13 +98,17 @@ function dottedQuad(text: string, from: number, to: number): number {
  * is written straight from the number. `bytes` is made only when asked for.
  */
 export class Ipv4Prefix implements Prefix {
-  readonly afi = 1 as const;
   constructor(
     /** The address, host bits zero, as a signed 32-bit integer (a small integer in V8, no heap number). */
     readonly addr: number,
     readonly length: number,
     readonly key: string,
   ) {}
+
+  /** On the prototype, not in each object: three fields make the whole object. */
+  get afi(): 1 {
+    return 1;
+  }
 
   get bytes(): Uint8Array {
     const out = new Uint8Array((this.length + 7) >> 3);
@@ -117,9 +121,13 @@ export class Ipv4Prefix implements Prefix {
  * The common case, a canonical IPv4 prefix such as "10.244.1.0/24", without
  * intermediate arrays or a formatted key (the text is the key): 1,000,000
  * pod CIDRs go through here. Returns null for anything else, which the
- * general path then parses or rejects with its message.
+ * general path then parses or rejects with its message. `make` builds a
+ * subclass (the controller's CIDR type) from the same three fields.
  */
-export function canonicalIpv4Prefix(text: string): Ipv4Prefix | null {
+export function canonicalIpv4Prefix<T extends Ipv4Prefix = Ipv4Prefix>(
+  text: string,
+  make: new (addr: number, length: number, key: string) => T = Ipv4Prefix as new (addr: number, length: number, key: string) => T,
+): T | null {
   const slash = text.indexOf('/');
   if (slash < 0) return null;
   // dottedQuad rejects leading zeros, so an address it accepts is canonical text.
@@ -135,7 +143,7 @@ export function canonicalIpv4Prefix(text: string): Ipv4Prefix | null {
   if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(slash + 1) === 48)) return null;
   const hostMask = length === 32 ? 0 : 0xffffffff >>> length;
   if ((addr & hostMask) !== 0) return null; // host bits: the general path explains
-  return new Ipv4Prefix(addr | 0, length, text);
+  return new make(addr | 0, length, text);
 }
 
 export function parsePrefix(text: string): Prefix {

@@ -10,8 +10,8 @@
 // of one Node costs a map lookup per route instead of a parse per route.
 
 import type Logger from 'bunyan';
-import type { NextHop, OutRoute } from './adj-rib-out.js';
-import { formatAddress, ipv4Number, parseAddress, parsePrefix, type Prefix } from './prefix.js';
+import { OutRoute, type NextHop } from './adj-rib-out.js';
+import { formatAddress, ipv4Number, parseAddress, parsePrefix } from './prefix.js';
 import type { RouteSpec } from './types.js';
 
 
@@ -33,9 +33,12 @@ function byInputText(table: RouteTable, text: string): OutRoute | undefined {
   return r !== undefined && r.prefix.key === text ? r : table.byText.get(text);
 }
 
-function newRoute(prefix: Prefix, nh: NextHop, r: RouteSpec): OutRoute {
+function newRoute(nh: NextHop, r: RouteSpec): OutRoute {
+  // The caller's parsed prefix is kept when it is the one `prefix` names (the controller's pod CIDRs).
+  const parsed = r.parsed;
+  const prefix = parsed !== undefined && parsed.key === r.prefix ? parsed : parsePrefix(r.prefix);
   if (nh.afi !== prefix.afi) throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
-  return { prefix, family: prefix.afi === 1 ? 'ipv4' : 'ipv6', nextHop: nh.text, hop: nh, sent: 0 };
+  return new OutRoute(prefix, nh);
 }
 
 /** Parses a next hop once per distinct text; throws an Error naming the text. */
@@ -53,7 +56,10 @@ export function routeTable(routes: readonly RouteSpec[], log?: Logger, previous?
   // Consecutive routes usually share a next hop (one Node's pod CIDRs): no lookup then.
   let lastText: string | null = null;
   let last: NextHop | null = null;
-  for (const r of routes) {
+  // Indexed, not for-of: this runs once per table, mostly before V8 optimises
+  // it, and unoptimised for-of makes an iterator result per route.
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
     try {
       let nh: NextHop;
       if (r.nextHop === lastText) {
@@ -74,7 +80,7 @@ export function routeTable(routes: readonly RouteSpec[], log?: Logger, previous?
         if (old.prefix.key !== r.prefix) byText.set(r.prefix, old);
         continue;
       }
-      const route = newRoute(parsePrefix(r.prefix), nh, r);
+      const route = newRoute(nh, r);
       table.set(route.prefix.key, route);
       if (route.prefix.key !== r.prefix) byText.set(r.prefix, route);
     } catch (err) {
@@ -143,7 +149,7 @@ export function patchRouteTable(table: RouteTable, diff: RouteListDiff): Map<str
         nh = nextHopOf(r.nextHop);
         table.nextHops.set(r.nextHop, nh); // a cache: safe to fill even if the patch gives up
       }
-      route = newRoute(parsePrefix(r.prefix), nh, r);
+      route = newRoute(nh, r);
     } catch {
       return null;
     }

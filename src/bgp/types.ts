@@ -2,12 +2,21 @@
 // (SessionSpec, RouteSpec) and what it is told back (SessionStatus,
 // SessionEvent, reasons). No Kubernetes here; the controller maps these.
 
+import type { Prefix } from './prefix.js';
+
 /** One route to advertise: prefix in canonical text, next hop of the same family. */
 export interface RouteSpec {
   /** e.g. "10.244.1.0/24" or "fd00:10:244:1::/64". */
   readonly prefix: string;
   /** e.g. "172.16.0.11" or "fd00::11": the node that owns the prefix. */
   readonly nextHop: string;
+  /**
+   * The prefix already parsed, when the caller has it (the controller keeps
+   * each pod CIDR as an Ipv4Prefix): the speaker then keeps this object
+   * instead of parsing `prefix` into one of its own. Used only when its key
+   * is `prefix`.
+   */
+  readonly parsed?: Prefix;
 }
 
 export interface GracefulRestartSpec {

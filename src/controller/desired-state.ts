@@ -31,13 +31,12 @@ import {
   checkNode,
   checkPeer,
   conflictProblem,
-  nodeRoutes,
   resolveSecret,
+  selectRoutes,
   sortProblems,
   type CheckedNode,
   type CheckedPeer,
 } from './validate.js';
-import { advertisedRoutes } from './validate-node.js';
 
 export interface DesiredStateOptions {
   /** BGP Identifier to use instead of the node's IPv4 InternalIP. */
@@ -93,7 +92,7 @@ export interface NodeView {
   elect(peer: string, selector: Selector, selectorText: string, count: number): readonly string[];
   /**
    * The routes of the Nodes matching `selector`, one per prefix, in
-   * routeOrder (advertisedRoutes); their families; and the problems of those Nodes
+   * routeOrder (selectRoutes); their families; and the problems of those Nodes
    * (except Node `exclude`) and of pod CIDRs claimed twice.
    */
   routes(selector: Selector, selectorText: string, exclude: string): SelectedRoutes;
@@ -116,10 +115,11 @@ export function scanNodes(raw: readonly Node[]): NodeView {
       const selected = nodes.filter((n) => matches(selector, n.labels));
       const problems: Problem[] = [];
       for (const n of selected) if (n.name !== exclude) problems.push(...n.problems);
-      const d = advertisedRoutes(nodeRoutes(selected));
+      const d = selectRoutes(selected);
       problems.push(...d.problems);
       const families = new Set<'ipv4' | 'ipv6'>();
-      for (const rt of d.routes) families.add(rt.prefix.includes(':') ? 'ipv6' : 'ipv4');
+      if (d.ipv4) families.add('ipv4');
+      if (d.ipv6) families.add('ipv6');
       return { routes: d.routes, families, problems };
     },
   };

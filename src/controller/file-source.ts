@@ -18,19 +18,26 @@
 // A load can run an early step (standalone's early start): the documents it
 // selects are parsed and validated first and handed to it, before the rest
 // of the file is parsed. The whole file is then parsed in slices that yield
-// to the event loop, so sessions keep exchanging messages meanwhile. Only the
-// digest of the last text is kept (to skip reloads that change nothing),
-// not the text.
+// to the event loop, so sessions keep exchanging messages meanwhile.
+//
+// Cost of a reload: the file is read and compared with the previous text;
+// only the documents in the stretch that changed are split and parsed
+// (DocumentStore, yaml.ts), the checks of validateObjects are kept per Node
+// and patched with the Nodes that left and joined (NodeChecks), and the
+// object set handed on keeps every unchanged object, so the reconciler
+// re-derives only the changed Nodes. What remains per reload in proportion
+// to the file is native (reading, comparing texts) or a pass that copies
+// references.
 
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type Logger from 'bunyan';
-import { isError, type ObjectSet, type Problem } from './resources.js';
-import { validateObjects } from './validate.js';
-import { parseDocuments, parseDocumentsSliced, splitDocuments, type ParsedObjects } from './yaml.js';
+import { duplicateCIDRProblem, type CheckedNode } from './validate-node.js';
+import { isError, type Node, type ObjectSet, type Problem } from './resources.js';
+import { checkNode, checkNodeLabels, checkPeer, sortProblems, validateObjects } from './validate.js';
+import { DocumentStore, type ParsedObjects, type StoreRead } from './yaml.js';
 
 export interface FileSourceOptions {
   readonly path: string;
@@ -88,7 +95,8 @@ export interface FileSource {
 export class FileSource extends EventEmitter {
   readonly path: string;
   private current: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
-  private lastDigest: string | null = null;
+  private readonly store: DocumentStore;
+  private readonly checks = new NodeChecks();
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -96,6 +104,7 @@ export class FileSource extends EventEmitter {
   constructor(private readonly options: FileSourceOptions) {
     super();
     this.path = resolve(options.path);
+    this.store = new DocumentStore(options.path);
   }
 
   /** The object set in force. */
@@ -160,35 +169,43 @@ export class FileSource extends EventEmitter {
       this.emit('load', r);
       return r;
     }
-    // A forced load does not compare, so its digest waits until after the early step.
-    const digest = (): string => createHash('sha256').update(text).digest('base64');
-    const known = force ? null : digest();
-    if (known !== null && known === this.lastDigest) return null;
-    const docs = splitDocuments(text);
+    if (!force && text === this.store.lastText) return null;
+    const read = this.store.split(text, early !== undefined);
     if (early) {
-      const first = parseDocuments(docs.filter((d) => early.select(d.text)), this.options.path);
+      const first = this.store.parse(read, read.docs.filter((d) => early.select(d.text)));
       await early.run({ objects: first.objects, problems: [...first.problems, ...validateObjects(first.objects)] });
     }
-    this.lastDigest = known ?? digest();
-    const r = this.apply(await parseDocumentsSliced(docs, this.options.path));
+    const parsed = await this.store.commit(read);
+    this.checks.track(parsed.objects.nodes, parsed.nodeChange);
+    const r = this.apply(parsed);
     this.emit('load', r);
     return r;
   }
 
   /** Merges a new parse into the object set by the rules at the top of the file. */
-  private apply(parsed: ParsedObjects): LoadResult {
+  private apply(parsed: StoreRead): LoadResult {
     if (parsed.problems.some((p) => isError(p) && p.message.startsWith('YAML syntax error'))) {
       return { objects: this.current, problems: parsed.problems, applied: false, keptPrevious: [], skipped: [] };
     }
-    const problems = [...parsed.problems, ...validateObjects(parsed.objects)];
+    const problems = [...parsed.problems, ...this.checks.problems(parsed.objects)];
     const bad = new Set(problems.filter((p) => isError(p) && p.kind !== 'File').map((p) => `${p.kind} ${p.name}`));
     const keptPrevious: string[] = [];
     const skipped: string[] = [];
+    if (bad.size === 0) {
+      // The common case: the new objects as they are, without a pass over them.
+      this.current = parsed.objects;
+      return { objects: parsed.objects, problems, applied: true, keptPrevious, skipped };
+    }
     const next: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
     for (const [kind, list] of LISTS) {
+      const objects = parsed.objects[list] as AnyObject[];
+      if (!objects.some((o) => bad.has(`${kind} ${problemName(kind, o)}`))) {
+        (next as unknown as Record<string, AnyObject[]>)[list] = objects;
+        continue;
+      }
       const before = new Map((this.current[list] as AnyObject[]).map((o) => [problemName(kind, o), o]));
       const out: AnyObject[] = [];
-      for (const o of parsed.objects[list] as AnyObject[]) {
+      for (const o of objects) {
         const id = problemName(kind, o);
         if (!bad.has(`${kind} ${id}`)) out.push(o);
         else if (before.has(id)) {
@@ -200,5 +217,104 @@ export class FileSource extends EventEmitter {
     }
     this.current = next;
     return { objects: next, problems, applied: true, keptPrevious, skipped };
+  }
+}
+
+/**
+ * validateObjects (validate.ts) for an object set whose Nodes change a few at
+ * a time: the checks of each Node (checkNode, checkNodeLabels) are kept for
+ * the Nodes that have problems, and the pod CIDRs claimed by more than one
+ * Node are found in an index of claims patched with the Nodes that left and
+ * joined. BGPPeers and Secrets are few and checked whole on every call. Two
+ * BGPPeers with one peer address may conflict on a node that they elect
+ * among all Nodes; when that can happen, validateObjects runs whole. Names
+ * are unique among the Nodes (the YAML source keeps one object per name),
+ * so a Node is keyed by its name.
+ */
+class NodeChecks {
+  /** Problems of Nodes that have some, by name. */
+  private readonly troubled = new Map<string, { node: Node; problems: Problem[] }>();
+  /** Pod CIDR (canonical text) -> the Nodes whose routes claim it. */
+  private readonly claims = new Map<string, CheckedNode | CheckedNode[]>();
+  /** Pod CIDRs claimed by more than one Node. */
+  private readonly contested = new Set<string>();
+  private ready = false;
+
+  /** Follows the Node set: `change` is how `nodes` differs from the previous call's; null means start again. */
+  track(nodes: readonly Node[], change: StoreRead['nodeChange']): void {
+    if (change === null || !this.ready) {
+      this.troubled.clear();
+      this.claims.clear();
+      this.contested.clear();
+      for (const n of nodes) this.add(n);
+      this.ready = true;
+      return;
+    }
+    for (const n of change.removed) this.remove(n);
+    for (const n of change.added) this.add(n);
+  }
+
+  /** validateObjects(objects), where objects.nodes is the set last tracked. */
+  problems(objects: ObjectSet): Problem[] {
+    const addresses = new Set<string>();
+    for (let i = 0; i < objects.bgpPeers.length; i++) {
+      const peer = checkPeer(objects.bgpPeers[i]!, i).peer;
+      if (!peer) continue;
+      const key = `${peer.peerAddress}|${peer.peerPort}`;
+      if (addresses.has(key)) return validateObjects(objects);
+      addresses.add(key);
+    }
+    const out = validateObjects({ bgpPeers: objects.bgpPeers, secrets: objects.secrets, nodes: [] });
+    for (const t of this.troubled.values()) out.push(...t.problems);
+    for (const prefix of this.contested) {
+      const claimants = this.claims.get(prefix) as CheckedNode[];
+      // As dedupeRoutes: the first name keeps the prefix, the others are reported.
+      const winner = claimants.reduce((a, b) => (b.name < a.name ? b : a)).name;
+      for (const n of claimants) {
+        if (n.name === winner) continue;
+        n.cidrs.forEach((cidr, i) => {
+          if (cidr.text === prefix) out.push(duplicateCIDRProblem({ node: n.name, owner: n, index: i, cidr }, winner));
+        });
+      }
+    }
+    return sortProblems(out);
+  }
+
+  private add(node: Node): void {
+    const checked = checkNode(node, 0);
+    const labels = checkNodeLabels(node, 0);
+    if (checked.problems.length > 0 || labels.length > 0) {
+      this.troubled.set(checked.name, { node, problems: [...checked.problems, ...labels] });
+    }
+    // Indexed: a Node may hold 100,000 pod CIDRs, and an unoptimised for-of makes an object per step.
+    const cidrs = checked.cidrs;
+    for (let i = 0; i < cidrs.length; i++) {
+      const p = cidrs[i]!.text;
+      const v = this.claims.get(p);
+      if (v === undefined) this.claims.set(p, checked);
+      else if (Array.isArray(v)) {
+        if (!v.includes(checked)) v.push(checked);
+      } else if (v !== checked) {
+        this.claims.set(p, [v, checked]);
+        this.contested.add(p);
+      }
+    }
+  }
+
+  private remove(node: Node): void {
+    const checked = checkNode(node, 0);
+    if (this.troubled.get(checked.name)?.node === node) this.troubled.delete(checked.name);
+    for (const cidr of checked.cidrs) {
+      const p = cidr.text;
+      const v = this.claims.get(p);
+      if (v === checked) this.claims.delete(p);
+      else if (Array.isArray(v)) {
+        const kept = v.filter((c) => c !== checked);
+        if (kept.length === 1) {
+          this.claims.set(p, kept[0]!);
+          this.contested.delete(p);
+        } else this.claims.set(p, kept);
+      }
+    }
   }
 }

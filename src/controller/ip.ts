@@ -6,7 +6,7 @@
 // address means the same thing to the controller and on the wire.
 
 import { formatAddress, parseAddress } from '../bgp/index.js';
-import { canonicalIpv4Prefix } from '../bgp/prefix.js';
+import { canonicalIpv4Prefix, Ipv4Prefix, type Prefix } from '../bgp/prefix.js';
 
 export interface IP {
   readonly family: 'ipv4' | 'ipv6';
@@ -20,8 +20,8 @@ export interface IP {
 
 export interface CIDR {
   readonly family: 'ipv4' | 'ipv6';
-  /** 4 or 16 octets, host bits cleared. */
-  readonly bytes: Uint8Array;
+  /** The whole address, 4 or 16 octets, host bits cleared. */
+  readonly address: Uint8Array;
   readonly length: number;
   /** Canonical text, e.g. "10.244.1.0/24", "fd00:10:244:4::/64". */
   readonly text: string;
@@ -31,10 +31,12 @@ export interface CIDR {
 
 /** Orders IPv4 before IPv6, then by address, then by prefix length. */
 export function compareCIDR(a: CIDR, b: CIDR): number {
-  if (a instanceof Ipv4Cidr && b instanceof Ipv4Cidr) return a.v4 - b.v4 || a.length - b.length;
-  if (a.bytes.length !== b.bytes.length) return a.bytes.length - b.bytes.length;
-  for (let i = 0; i < a.bytes.length; i++) {
-    if (a.bytes[i] !== b.bytes[i]) return a.bytes[i]! - b.bytes[i]!;
+  if (a instanceof Ipv4Cidr && b instanceof Ipv4Cidr) return (a.addr >>> 0) - (b.addr >>> 0) || a.length - b.length;
+  const x = a.address;
+  const y = b.address;
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i]) return x[i]! - y[i]!;
   }
   return a.length - b.length;
 }
@@ -64,30 +66,41 @@ export function parseIP(text: string): IP | undefined {
 }
 
 /**
- * A canonical IPv4 CIDR held as a number: a Node with 100,000 pod CIDRs (or
- * 20,000 Nodes) keeps one small object per CIDR, no octet arrays.
+ * A canonical IPv4 CIDR: the speaker's own Ipv4Prefix (a 32-bit number, a
+ * length and the text), so the prefix object made here from a pod CIDR is
+ * the one the speaker keeps and writes NLRI from (RouteSpec.parsed). A Node
+ * with 100,000 pod CIDRs, or 20,000 Nodes, holds one 48-octet object per
+ * CIDR on both sides.
  */
-class Ipv4Cidr implements CIDR {
-  readonly family = 'ipv4' as const;
-  readonly hostBits = false;
-  constructor(
-    /** The address as an unsigned 32-bit number. */
-    readonly v4: number,
-    readonly length: number,
-    readonly text: string,
-  ) {}
+class Ipv4Cidr extends Ipv4Prefix implements CIDR {
+  get family(): 'ipv4' {
+    return 'ipv4';
+  }
 
-  get bytes(): Uint8Array {
-    const a = this.v4;
+  get hostBits(): false {
+    return false;
+  }
+
+  get text(): string {
+    return this.key;
+  }
+
+  get address(): Uint8Array {
+    const a = this.addr;
     return Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
   }
+}
+
+/** The protocol's prefix object of a CIDR, when it has one (canonical IPv4). */
+export function prefixOfCIDR(cidr: CIDR): Prefix | undefined {
+  return cidr instanceof Ipv4Cidr ? cidr : undefined;
 }
 
 /** Parses "address/length"; host bits are cleared and reported in `hostBits`. */
 export function parseCIDR(text: string): CIDR | undefined {
   // The protocol's own parse of canonical IPv4 text (no leading zeros, no host bits).
-  const fast = canonicalIpv4Prefix(text);
-  if (fast) return new Ipv4Cidr(fast.addr >>> 0, fast.length, text);
+  const fast = canonicalIpv4Prefix(text, Ipv4Cidr);
+  if (fast) return fast;
   const slash = text.indexOf('/');
   if (slash < 0 || !/^(0|[1-9]\d{0,2})$/.test(text.slice(slash + 1))) return undefined;
   const a = address(text.slice(0, slash));
@@ -102,5 +115,5 @@ export function parseCIDR(text: string): CIDR | undefined {
     bytes[i] = bytes[i]! & keep;
   }
   const family = a.afi === 1 ? 'ipv4' : 'ipv6';
-  return { family, bytes, length, text: `${formatAddress(a.afi, bytes)}/${length}`, hostBits };
+  return { family, address: bytes, length, text: `${formatAddress(a.afi, bytes)}/${length}`, hostBits };
 }

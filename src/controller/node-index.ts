@@ -28,7 +28,7 @@ import { isReady, rendezvous } from './election.js';
 import type { CIDR } from './ip.js';
 import type { Node, Problem } from './resources.js';
 import { matches, type Selector } from './selector.js';
-import { checkNode, duplicateCIDRProblem, routeOrder, type CheckedNode } from './validate-node.js';
+import { checkNode, duplicateCIDRProblem, routeOfCIDR, routeOrder, type CheckedNode } from './validate-node.js';
 
 /** The name checkNode gives the Node at position `index` of a list. */
 function nameOf(raw: Node, index: number): string {
@@ -55,7 +55,7 @@ interface Claim {
   readonly node: string;
   readonly position: number;
   readonly index: number;
-  readonly field: string;
+  readonly owner: CheckedNode;
   readonly cidr: CIDR;
   readonly route: RouteSpec;
 }
@@ -66,9 +66,9 @@ function claimsOf(e: Entry): Claim[] {
     node: n.name,
     position: e.occurrence,
     index,
-    field: n.cidrFields[index]!,
+    owner: n,
     cidr,
-    route: { prefix: cidr.text, nextHop: (cidr.family === 'ipv4' ? n.ipv4 : n.ipv6)! },
+    route: routeOfCIDR(cidr, (cidr.family === 'ipv4' ? n.ipv4 : n.ipv6)!),
   }));
 }
 

@@ -11,12 +11,20 @@
 // is the same array object as long as its routes did not change, so the
 // speaker does not even diff it; nothing here compares lists element by
 // element.
+//
+// A whole object set from the file source keeps every unchanged object, so
+// its Node list differs from the previous one in a stretch: update() finds
+// the common head and tail by identity (a pass of pointer comparisons) and
+// hands the engine only the Nodes of the stretch (put, delete), instead of
+// a lookup and a comparison per Node (replaceNodes). That needs unique
+// names, which the file source and the API server give; a list with a
+// repeated or missing name goes to replaceNodes.
 
 import type Logger from 'bunyan';
 import type { SessionSpec } from '../bgp/index.js';
 import type { DesiredState, DesiredStateOptions } from './desired-state.js';
 import { DesiredStateEngine } from './incremental.js';
-import type { ObjectSet, Problem } from './resources.js';
+import type { Node, ObjectSet, Problem } from './resources.js';
 
 /** What the reconciler needs of the speaker. */
 export interface SessionSink {
@@ -39,6 +47,8 @@ export class Reconciler {
   private scheduled = false;
   private lastState: DesiredState | null = null;
   private reported = new Set<string>();
+  /** The Node list the engine holds, when its names are unique and set; else null. */
+  private nodes: readonly Node[] | null = null;
 
   constructor(private readonly options: ReconcilerOptions) {
     const { routerId, localAddress } = options;
@@ -77,7 +87,9 @@ export class Reconciler {
     const { log } = this.options;
     const started = performance.now();
     if (this.pending) {
-      this.engine.set(this.pending);
+      this.engine.setBgpPeers(this.pending.bgpPeers ?? []);
+      this.engine.setSecrets(this.pending.secrets ?? []);
+      this.setNodes(this.pending.nodes ?? []);
       this.pending = null;
     }
     const state = computed ?? this.engine.compute();
@@ -91,6 +103,52 @@ export class Reconciler {
     );
     this.options.onDesired?.(this.lastState);
     return this.lastState;
+  }
+
+  /** Makes the engine hold `nodes`: by patching the stretch that changed, else whole. */
+  private setNodes(nodes: readonly Node[]): void {
+    if (this.nodes !== null && this.patchNodes(this.nodes, nodes)) {
+      this.nodes = nodes;
+      return;
+    }
+    this.engine.replaceNodes(nodes);
+    const names = new Set<unknown>();
+    for (const n of nodes) {
+      const name: unknown = n?.metadata?.name;
+      if (typeof name !== 'string' || name === '' || names.has(name)) {
+        this.nodes = null;
+        return;
+      }
+      names.add(name);
+    }
+    this.nodes = nodes;
+  }
+
+  /**
+   * Puts and deletes the Nodes between the common head and tail of `before`
+   * (held by the engine, unique names) and `after`; false when `after` may
+   * repeat or lack a name (the engine must then replace the whole list).
+   */
+  private patchNodes(before: readonly Node[], after: readonly Node[]): boolean {
+    const m = Math.min(before.length, after.length);
+    let head = 0;
+    while (head < m && before[head] === after[head]) head++;
+    let tail = 0;
+    while (tail < m - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+    const joined = new Set<string>();
+    for (let i = head; i < after.length - tail; i++) {
+      const name: unknown = after[i]?.metadata?.name;
+      if (typeof name !== 'string' || name === '' || joined.has(name)) return false;
+      joined.add(name);
+    }
+    for (let i = head; i < before.length - tail; i++) {
+      const name = before[i]!.metadata!.name!;
+      if (!joined.has(name)) this.engine.deleteNode(name);
+    }
+    for (let i = head; i < after.length - tail; i++) this.engine.putNode(after[i]!);
+    // Fewer Nodes than names: one of the stretch has the name of one outside
+    // it and put replaced that one; the caller replaces the whole list.
+    return this.engine.nodeCount === after.length;
   }
 
   get state(): DesiredState | null {

@@ -10,7 +10,8 @@
 // Label syntax is Kubernetes' (selector.ts).
 
 import type { RouteSpec } from '../bgp/index.js';
-import { compareCIDR, parseCIDR, parseIP, type CIDR } from './ip.js';
+import { Ipv4Prefix } from '../bgp/prefix.js';
+import { compareCIDR, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
 import { problem, type Node, type Problem } from './resources.js';
 import { labelKeyError, labelValueError } from './selector.js';
 import { isReady } from './election.js';
@@ -25,8 +26,12 @@ export interface CheckedNode {
   readonly ipv6: string | undefined;
   /** Pod CIDRs that have an InternalIP of their family, canonical. */
   readonly cidrs: readonly CIDR[];
-  /** The field each of cidrs came from, e.g. "spec.podCIDRs[1]". */
-  readonly cidrFields: readonly string[];
+  /**
+   * Where each of cidrs came from: its index in spec.podCIDRs, or -1 for
+   * spec.podCIDR; null when cidrs[k] is spec.podCIDRs[k] for every k (the
+   * usual case, which then costs nothing per CIDR). See cidrField.
+   */
+  readonly cidrOrigins: readonly number[] | null;
   /** Problems of this node (bad addresses, a CIDR without a next hop). */
   readonly problems: readonly Problem[];
 }
@@ -35,9 +40,16 @@ const FAMILY_NAME = { ipv4: 'IPv4', ipv6: 'IPv6' } as const;
 const NO_PROBLEMS: readonly Problem[] = Object.freeze([]);
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** "spec.podCIDRs[i]", one string per index shared by every Node. */
-const PODCIDRS_FIELDS: string[] = [];
-const podCIDRsField = (i: number): string => (PODCIDRS_FIELDS[i] ??= `spec.podCIDRs[${i}]`);
+/** The field cidrs[k] of a checked Node came from, e.g. "spec.podCIDRs[1]"; made only for a problem line. */
+export function cidrField(n: CheckedNode, k: number): string {
+  const at = n.cidrOrigins === null ? k : n.cidrOrigins[k]!;
+  return at < 0 ? 'spec.podCIDR' : `spec.podCIDRs[${at}]`;
+}
+
+/** The route of a pod CIDR, with the speaker's prefix object when the CIDR is one. */
+export function routeOfCIDR(cidr: CIDR, nextHop: string): RouteSpec {
+  return { prefix: cidr.text, nextHop, parsed: prefixOfCIDR(cidr) };
+}
 
 /** Problems of a Node's label keys and values (Kubernetes syntax); validateObjects only. */
 export function checkNodeLabels(node: Node, index = 0): Problem[] {
@@ -123,7 +135,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
   }
 
   const cidrs: CIDR[] = [];
-  const cidrFields: string[] = [];
+  let origins: number[] | null = null;
   const spec: unknown = node?.spec;
   if (isObject(spec)) {
     const many = Array.isArray(spec.podCIDRs) && spec.podCIDRs.length > 0;
@@ -147,36 +159,25 @@ function reduceNode(node: Node, index: number): CheckedNode {
           `no InternalIP of family ${FAMILY_NAME[cidr.family]} for pod CIDR ${cidr.text}; that prefix is not advertised`);
         continue;
       }
+      const at = many ? i : -1;
+      if (origins === null && at !== cidrs.length) origins = Array.from(cidrs, (_, k) => k);
       cidrs.push(cidr);
-      cidrFields.push(many ? podCIDRsField(i) : 'spec.podCIDR');
+      origins?.push(at);
     }
   }
-  return { name, labels, ready: isReady(node), ipv4, ipv6, cidrs, cidrFields, problems: problems ?? NO_PROBLEMS };
+  return { name, labels, ready: isReady(node), ipv4, ipv6, cidrs, cidrOrigins: origins, problems: problems ?? NO_PROBLEMS };
 }
 
-/** One route with the node that owns it, before de-duplication. */
+/** One pod CIDR of one Node, as claimed for a route (node-index.ts keeps these). */
 export interface OwnedRoute {
   readonly node: string;
   /** Position of the node in the list the route came from (orders Nodes that share a name). */
   readonly position: number;
   /** Position among the node's pod CIDRs. */
   readonly index: number;
-  readonly field: string;
+  /** The checked Node it came from (for the field name of a problem: cidrField). */
+  readonly owner: CheckedNode;
   readonly cidr: CIDR;
-  readonly nextHop: string;
-}
-
-/** The routes of the given nodes (in any order). */
-export function nodeRoutes(nodes: Iterable<CheckedNode>): OwnedRoute[] {
-  const out: OwnedRoute[] = [];
-  let position = 0;
-  for (const n of nodes) {
-    const at = position++;
-    n.cidrs.forEach((cidr, i) =>
-      out.push({ node: n.name, position: at, index: i, field: n.cidrFields[i]!, cidr, nextHop: (cidr.family === 'ipv4' ? n.ipv4 : n.ipv6)! }),
-    );
-  }
-  return out;
 }
 
 /**
@@ -190,41 +191,103 @@ export function routeOrder(a: Pick<OwnedRoute, 'node' | 'position' | 'index' | '
 }
 
 /** The problem of a Node whose pod CIDR `route` is also the pod CIDR of Node `winner`, which keeps it. */
-export function duplicateCIDRProblem(route: Pick<OwnedRoute, 'node' | 'field' | 'cidr'>, winner: string): Problem {
-  return problem('Node', route.node, route.field,
+export function duplicateCIDRProblem(route: Pick<OwnedRoute, 'node' | 'owner' | 'index' | 'cidr'>, winner: string): Problem {
+  return problem('Node', route.node, cidrField(route.owner, route.index),
     `${route.cidr.text} is also the pod CIDR of Node ${winner}; only ${winner}'s route is advertised`);
 }
 
-/**
- * Sorts routes (IPv4 first, then by address and length) and keeps one per
- * prefix: two nodes claiming the same pod CIDR is a mistake, so the node with
- * the first name keeps it and the other is reported.
- */
-export function dedupeRoutes(routes: OwnedRoute[]): { routes: RouteSpec[]; problems: Problem[] } {
-  const d = winningRoutes(routes);
-  return { routes: d.winners.map((r) => ({ prefix: r.cidr.text, nextHop: r.nextHop })), problems: d.problems };
+/** The routes of a set of Nodes, one per prefix. */
+export interface SelectedRouteList {
+  /** In routeOrder; empty when not asked for. */
+  readonly routes: RouteSpec[];
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
+  /** Pod CIDRs claimed by two Nodes: the Node with the first name (then list position) keeps it. */
+  readonly problems: Problem[];
 }
 
-/** dedupeRoutes, with the routes kept in routeOrder: the list a session advertises. */
-export function advertisedRoutes(routes: OwnedRoute[]): { routes: RouteSpec[]; problems: Problem[] } {
-  const d = winningRoutes(routes);
-  d.winners.sort(routeOrder);
-  return { routes: d.winners.map((r) => ({ prefix: r.cidr.text, nextHop: r.nextHop })), problems: d.problems };
-}
-
-/** The route kept per prefix (sorted by prefix) and the problems of the others. */
-function winningRoutes(routes: OwnedRoute[]): { winners: OwnedRoute[]; problems: Problem[] } {
-  routes.sort((a, b) => compareCIDR(a.cidr, b.cidr) || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
-  const winners: OwnedRoute[] = [];
-  const problems: Problem[] = [];
-  let last: OwnedRoute | undefined;
-  for (const r of routes) {
-    if (last && last.cidr.text === r.cidr.text) {
-      if (last.node !== r.node) problems.push(duplicateCIDRProblem(r, last.node));
-      continue;
-    }
-    winners.push(r);
-    last = r;
+/** A Node's pod CIDR indexes in compareCIDR order (then index); null when cidrs already are in that order. */
+function cidrOrder(cidrs: readonly CIDR[]): number[] | null {
+  for (let k = 1; k < cidrs.length; k++) {
+    if (compareCIDR(cidrs[k - 1]!, cidrs[k]!) > 0) return Array.from(cidrs, (_, i) => i).sort((a, b) => compareCIDR(cidrs[a]!, cidrs[b]!) || a - b);
   }
-  return { winners, problems };
+  return null;
+}
+
+/**
+ * Whether some prefix appears twice among the Nodes' pod CIDRs. IPv4
+ * prefixes are compared as numbers in one sorted Float64Array (address *
+ * 64 + length), so the usual answer, no, costs no object per CIDR; IPv6
+ * ones by text.
+ */
+function mayClaimTwice(nodes: readonly CheckedNode[]): boolean {
+  let count = 0;
+  for (let i = 0; i < nodes.length; i++) count += nodes[i]!.cidrs.length;
+  const keys = new Float64Array(count);
+  let v4 = 0;
+  let byText: Set<string> | null = null;
+  for (let i = 0; i < nodes.length; i++) {
+    const cidrs = nodes[i]!.cidrs;
+    for (let k = 0; k < cidrs.length; k++) {
+      const c = cidrs[k]!;
+      if (c.family === 'ipv4') {
+        const b = c instanceof Ipv4Prefix ? null : c.address;
+        const addr = b === null ? (c as unknown as Ipv4Prefix).addr >>> 0 : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+        keys[v4++] = addr * 64 + c.length;
+      } else {
+        byText ??= new Set();
+        if (byText.has(c.text)) return true;
+        byText.add(c.text);
+      }
+    }
+  }
+  const sorted = keys.subarray(0, v4).sort();
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return true;
+  return false;
+}
+
+/**
+ * One route per prefix for `nodes`, walked in routeOrder so the first claim
+ * of a prefix is the winner and the list comes out sorted: no object per
+ * claim and no sort of the whole list (a Node with 100,000 pod CIDRs is
+ * one pass). Two Nodes claiming the same pod CIDR is a mistake: the Node
+ * with the first name keeps it and the other is reported; a Node listing a
+ * CIDR twice gets one route. `withRoutes: false` finds only the problems.
+ */
+export function selectRoutes(nodes: readonly CheckedNode[], withRoutes = true): SelectedRouteList {
+  const owner = mayClaimTwice(nodes) ? new Map<string, string>() : null;
+  const byName = Array.from(nodes, (_, i) => i).sort((a, b) => {
+    const x = nodes[a]!.name;
+    const y = nodes[b]!.name;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  const routes: RouteSpec[] = [];
+  const losers: OwnedRoute[] = [];
+  let ipv4 = false;
+  let ipv6 = false;
+  for (let p = 0; p < byName.length; p++) {
+    const n = nodes[byName[p]!]!;
+    const cidrs = n.cidrs;
+    const order = cidrOrder(cidrs);
+    for (let j = 0; j < cidrs.length; j++) {
+      const index = order === null ? j : order[j]!;
+      const cidr = cidrs[index]!;
+      if (owner !== null) {
+        const kept = owner.get(cidr.text);
+        if (kept !== undefined) {
+          if (kept !== n.name) losers.push({ node: n.name, position: p, index, owner: n, cidr });
+          continue;
+        }
+        owner.set(cidr.text, n.name);
+      }
+      const v4 = cidr.family === 'ipv4';
+      if (v4) ipv4 = true;
+      else ipv6 = true;
+      if (withRoutes) routes.push(routeOfCIDR(cidr, (v4 ? n.ipv4 : n.ipv6)!));
+    }
+  }
+  // Reported in prefix order (a stable sort keeps Node order within a prefix).
+  losers.sort((a, b) => compareCIDR(a.cidr, b.cidr));
+  const problems = losers.map((r) => duplicateCIDRProblem(r, owner!.get(r.cidr.text)!));
+  return { routes, ipv4, ipv6, problems };
 }

@@ -1,6 +1,6 @@
 // Every check of BGPPeer, Secret and Node objects, reached through one entry:
 // used offline by `bgp-speaker validate` and `standalone` (validateObjects),
-// and by desired-state.ts (checkPeer, resolveSecret, checkNode, dedupeRoutes),
+// and by desired-state.ts (checkPeer, resolveSecret, checkNode, selectRoutes),
 // so a check is written once. Each problem is one line naming the object and
 // the field. Pure: no I/O.
 //
@@ -14,7 +14,7 @@ import { problem, type ObjectSet, type Problem } from './resources.js';
 import { speakersOf } from './election.js';
 import { checkPeer, type CheckedPeer } from './validate-peer.js';
 import { checkSecret, resolveSecret } from './validate-secret.js';
-import { checkNode, checkNodeLabels, dedupeRoutes, nodeRoutes } from './validate-node.js';
+import { checkNode, checkNodeLabels, selectRoutes } from './validate-node.js';
 
 export { nameError, show } from './validate-common.js';
 export { checkPeer, type CheckedPeer } from './validate-peer.js';
@@ -22,8 +22,7 @@ export { checkSecret, resolveSecret } from './validate-secret.js';
 export {
   checkNode,
   checkNodeLabels,
-  dedupeRoutes,
-  nodeRoutes,
+  selectRoutes,
   type CheckedNode,
   type OwnedRoute,
 } from './validate-node.js';
@@ -75,7 +74,7 @@ export function validateObjects(objects: ObjectSet): Problem[] {
   const nodes = (objects.nodes ?? []).map((n, i) => checkNode(n, i));
   for (const n of nodes) out.push(...n.problems);
   (objects.nodes ?? []).forEach((n, i) => out.push(...checkNodeLabels(n, i)));
-  out.push(...dedupeRoutes(nodeRoutes(nodes)).problems);
+  out.push(...selectRoutes(nodes, false).problems);
 
   // Speakers of each usable peer, then conflicts per node.
   const byNode = new Map<string, CheckedPeer[]>();

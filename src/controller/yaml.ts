@@ -7,25 +7,18 @@
 // `kubectl get -o yaml` prints) is unpacked. Field values are not checked
 // here: validate.ts does that.
 //
-// Speed: a file of 5,000 Nodes is re-read on every change, so the text is
-// split at document markers and each document's parse is cached by a digest
-// of its text: a reload parses only the documents that changed, and unchanged
-// ones keep their object identity (desired-state caches per Node object).
-// Documents are parsed with js-yaml's core schema (about 6x faster than the
-// `yaml` package); a document that fails, or uses anchors and aliases, is
-// parsed with `yaml` instead, for its precise error positions and its bound
-// on alias expansion.
-//
 // Split and parse are separate steps (splitDocuments, parseDocuments) so a
 // caller can parse some documents first (standalone's early start parses
-// the BGPPeers, Secrets and its own Node before the other Nodes), and
-// parseDocumentsSliced parses in slices that yield to the event loop, so
-// sessions already started keep exchanging messages during a long parse.
+// the BGPPeers, Secrets and its own Node before the other Nodes). A file
+// that is read again and again (the file source) goes through a
+// DocumentStore (at the end of this file): a reload splits and parses only
+// the stretch of text that changed, and unchanged documents keep their
+// objects (object identity: the checks and the desired state cache per
+// Node object). parseObjects parses everything, for one-off reads.
 
-import { hash } from 'node:crypto';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { API_VERSION, problem, type ObjectSet, type Problem } from './resources.js';
+import { API_VERSION, problem, type Node, type ObjectSet, type Problem } from './resources.js';
 
 const API_VERSIONS: Record<string, string> = { BGPPeer: API_VERSION, Secret: 'v1', Node: 'v1' };
 
@@ -67,47 +60,43 @@ export function parseObjects(text: string, source: string): ParsedObjects {
  * they hold and their problems, with file positions.
  */
 export function parseDocuments(docs: readonly YamlDocument[], source: string): ParsedObjects {
-  const next = new Map<string, Parsed>();
-  const parsed = docs.map((d) => parsedOf(d, next));
-  cache = next;
-  return assemble(docs, parsed, source);
+  return assemble(docs, docs.map((d) => parseDocument(d.text)), source);
+}
+
+type Kind = 'BGPPeer' | 'Secret' | 'Node';
+
+/** An object of a document, with the key that tells repeats apart. */
+interface Found {
+  readonly kind: Kind;
+  /** Kind and name (and namespace, for Secrets). */
+  readonly key: string;
+  readonly obj: Record<string, unknown>;
 }
 
 /**
- * parseDocuments in slices of about `sliceMs` of parsing, each followed by a
- * turn of the event loop (setImmediate: sockets and timers run in between).
+ * The objects of one parsed document, at file line `line` and position
+ * `index`, by the rules at the top of the file: each usable object goes to
+ * `found` with its position; problems are added to `problems`.
  */
-export async function parseDocumentsSliced(docs: readonly YamlDocument[], source: string, sliceMs = 8): Promise<ParsedObjects> {
-  const next = new Map<string, Parsed>();
-  const parsed: Parsed[] = [];
-  let sliceStart = performance.now();
-  for (let i = 0; i < docs.length; i++) {
-    parsed.push(parsedOf(docs[i]!, next));
-    if ((i & 15) === 15 && performance.now() - sliceStart >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-  }
-  cache = next;
-  return assemble(docs, parsed, source);
-}
-
-/** A document's parse from the cache of the last call, else parsed now; recorded in `next`. */
-function parsedOf(d: YamlDocument, next: Map<string, Parsed>): Parsed {
-  const key = hash('sha1', d.text, 'base64');
-  const p = cache.get(key) ?? next.get(key) ?? parseDocument(d.text);
-  next.set(key, p);
-  return p;
-}
-
-/** Turns parsed documents into objects by the rules above; `parsed[i]` is the parse of `docs[i]`. */
-function assemble(docs: readonly YamlDocument[], parsed: readonly Parsed[], source: string): ParsedObjects {
-  const problems: Problem[] = [];
+function collect(
+  p: Parsed,
+  line: number,
+  index: number,
+  source: string,
+  problems: Problem[],
+  found: (f: Found, label: string, pos: string) => void,
+): void {
   const report = (pos: string, message: string, severity: 'error' | 'warning' = 'error') =>
     problems.push(problem('File', source, pos, message, 'InvalidSpec', severity));
-
-  const kept = new Map<string, { kind: string; obj: Record<string, unknown>; pos: string }>();
-  const add = (obj: unknown, pos: string, where: string) => {
+  const shift = (l: number, col: number) => `${l + line - 1}:${col}`;
+  const where = `document ${index + 1}`;
+  if (p.errors.length > 0) {
+    for (const e of p.errors) report(shift(e.line, e.col), `${e.message}; ${where} skipped`);
+    return;
+  }
+  if (p.value === null || p.value === undefined) return; // empty document, e.g. a trailing ---
+  const pos = shift(p.line, p.col);
+  const add = (obj: unknown, where: string) => {
     if (!isObject(obj)) {
       report(pos, `${where} is not an object; skipped`);
       return;
@@ -119,7 +108,7 @@ function assemble(docs: readonly YamlDocument[], parsed: readonly Parsed[], sour
     }
     if (kind === 'List' && obj.apiVersion === 'v1') {
       const items = Array.isArray(obj.items) ? obj.items : [];
-      items.forEach((item: unknown, i: number) => add(item, pos, `${where} item ${i + 1}`));
+      items.forEach((item: unknown, i: number) => add(item, `${where} item ${i + 1}`));
       return;
     }
     const want = API_VERSIONS[kind];
@@ -139,33 +128,41 @@ function assemble(docs: readonly YamlDocument[], parsed: readonly Parsed[], sour
     }
     const ns = isObject(meta) && typeof meta.namespace === 'string' ? meta.namespace : '';
     const key = kind === 'Secret' ? `${kind}/${ns}/${name}` : `${kind}/${name}`;
-    const before = kept.get(key);
-    const label = kind === 'Secret' && ns ? `${ns}/${name}` : name;
-    if (before) {
-      report(pos, `${kind} ${label} is defined again (first at ${before.pos}); the last definition is used`, 'warning');
-      kept.delete(key);
-    }
-    kept.set(key, { kind, obj, pos });
+    found({ kind: kind as Kind, key, obj }, kind === 'Secret' && ns ? `${ns}/${name}` : name, pos);
   };
+  add(p.value, where);
+}
 
-  docs.forEach((doc, i) => {
-    const p = parsed[i]!;
-    const where = `document ${doc.index + 1}`;
-    const shift = (line: number, col: number) => `${line + doc.line - 1}:${col}`;
-    if (p.errors.length > 0) {
-      for (const e of p.errors) report(shift(e.line, e.col), `${e.message}; ${where} skipped`);
-      return;
-    }
-    if (p.value === null || p.value === undefined) return; // empty document, e.g. a trailing ---
-    add(p.value, shift(p.line, p.col), where);
-  });
+function push(objects: ObjectSet, f: Found): void {
+  if (f.kind === 'BGPPeer') objects.bgpPeers.push(f.obj as unknown as ObjectSet['bgpPeers'][number]);
+  else if (f.kind === 'Secret') objects.secrets.push(f.obj as unknown as ObjectSet['secrets'][number]);
+  else objects.nodes.push(f.obj as unknown as ObjectSet['nodes'][number]);
+}
 
+/**
+ * Turns parsed documents into objects by the rules above; `parsed[i]` is the
+ * parse of the document at `docs[i]` (its first line and position in the file).
+ */
+function assemble(
+  docs: readonly { readonly line: number; readonly index: number }[],
+  parsed: readonly Parsed[],
+  source: string,
+): ParsedObjects {
+  const problems: Problem[] = [];
+  const kept = new Map<string, { f: Found; pos: string }>();
+  docs.forEach((doc, i) =>
+    collect(parsed[i]!, doc.line, doc.index, source, problems, (f, label, pos) => {
+      const before = kept.get(f.key);
+      if (before) {
+        problems.push(problem('File', source, pos,
+          `${f.kind} ${label} is defined again (first at ${before.pos}); the last definition is used`, 'InvalidSpec', 'warning'));
+        kept.delete(f.key);
+      }
+      kept.set(f.key, { f, pos });
+    }),
+  );
   const objects: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
-  for (const { kind, obj } of kept.values()) {
-    if (kind === 'BGPPeer') objects.bgpPeers.push(obj as unknown as ObjectSet['bgpPeers'][number]);
-    else if (kind === 'Secret') objects.secrets.push(obj as unknown as ObjectSet['secrets'][number]);
-    else objects.nodes.push(obj as unknown as ObjectSet['nodes'][number]);
-  }
+  for (const { f } of kept.values()) push(objects, f);
   return { objects, problems };
 }
 
@@ -179,41 +176,51 @@ interface Parsed {
 }
 
 /**
- * The parses of the last call, by the SHA-1 of the document's text: the
- * texts themselves (together the size of the file) are not kept. Replaced on
- * every call, so it never outgrows one file.
- */
-let cache = new Map<string, Parsed>();
-
-/**
  * Splits at `---` lines (a document marker at column 0 cannot occur inside a
  * document, YAML 1.2 §9.1). A file with directives (`%YAML`) is kept whole.
  * Content after a marker on the same line belongs to the document it opens.
- * Scans for markers rather than splitting into lines: a file of 20,000 Nodes
- * has some 200,000 lines.
  */
 export function splitDocuments(text: string): YamlDocument[] {
   if (/^%/m.test(text)) return [{ text, line: 1, index: 0 }];
+  return splitRange(text, 0, text.length, false, 1, 0).docs;
+}
+
+/**
+ * The documents of text[from, to): `from` is 0 or the offset of a marker,
+ * `to` the end of the text or (toIsMarker) the offset of the marker of the
+ * next document. `line` and `index` are those of the first document. Scans
+ * for markers rather than splitting into lines: a file of 20,000 Nodes has
+ * some 200,000 lines. Also returns each document's offset (its marker, or 0)
+ * and the line at `to`.
+ */
+function splitRange(text: string, from: number, to: number, toIsMarker: boolean, line: number, index: number) {
   const marks: number[] = [];
   const marker = /^---(?=\s|$)/gm;
-  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+  marker.lastIndex = from;
+  for (let m = marker.exec(text); m !== null && m.index < to; m = marker.exec(text)) {
     // Lines end at \n only (a lone \r does not start a line here).
     if (m.index === 0 || text.charCodeAt(m.index - 1) === 10) marks.push(m.index);
   }
-  const out: YamlDocument[] = [];
-  let line = 1;
-  let counted = 0;
+  const end = toIsMarker ? to - 1 : to;
+  let counted = from;
   const lineAt = (offset: number): number => {
     for (let nl = text.indexOf('\n', counted); nl !== -1 && nl < offset; nl = text.indexOf('\n', nl + 1)) line++;
     counted = offset;
     return line;
   };
-  if (marks.length === 0 || marks[0]! > 0) out.push({ text: text.slice(0, marks.length ? marks[0]! - 1 : text.length), line: 1, index: 0 });
+  const docs: YamlDocument[] = [];
+  const starts: number[] = [];
+  // Text before the first marker (only at the start of the file) is a document too.
+  if (marks.length === 0 || marks[0]! > from) {
+    docs.push({ text: text.slice(from, marks.length ? marks[0]! - 1 : end), line, index });
+    starts.push(from);
+  }
   marks.forEach((at, i) => {
-    const end = i + 1 < marks.length ? marks[i + 1]! - 1 : text.length;
-    out.push({ text: `   ${text.slice(at + 3, end)}`, line: lineAt(at), index: out.length });
+    const stop = i + 1 < marks.length ? marks[i + 1]! - 1 : end;
+    docs.push({ text: `   ${text.slice(at + 3, stop)}`, line: lineAt(at), index: index + docs.length });
+    starts.push(at);
   });
-  return out;
+  return { docs, starts, endLine: lineAt(to) };
 }
 
 function contentStart(text: string): { line: number; col: number } {
@@ -254,4 +261,234 @@ function parseDocument(text: string): Parsed {
     }
   }
   return { value: values.find((v) => v !== null && v !== undefined), line, col, errors };
+}
+
+/** One document as a DocumentStore holds it. */
+interface Held {
+  readonly parsed: Parsed;
+  /** The usable objects it defines. */
+  readonly found: readonly Found[];
+  /** Whether it has problems; they name file lines, so they are made again on every read. */
+  readonly troubled: boolean;
+}
+
+function hold(parsed: Parsed, line: number, index: number, source: string): Held {
+  const problems: Problem[] = [];
+  const found: Found[] = [];
+  collect(parsed, line, index, source, problems, (f) => found.push(f));
+  return { parsed, found, troubled: problems.length > 0 };
+}
+
+/** Where the texts `a` and `b` first differ (their common head's length). */
+function commonHead(a: string, b: string): number {
+  // Binary search on the length, comparing only the part not yet known
+  // equal: the string comparisons are native and add up to about one pass.
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.slice(lo, mid) === b.slice(lo, mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The length of the common tail of `a` and `b`, at most `max`. */
+function commonTail(a: string, b: string, max: number): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.slice(a.length - mid, a.length - lo) === b.slice(b.length - mid, b.length - lo)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** A read of a DocumentStore between split and commit. */
+export interface PendingRead {
+  readonly text: string;
+  /** The documents split anew (the changed stretch, or the whole file), in file order. */
+  readonly docs: readonly YamlDocument[];
+  readonly starts: readonly number[];
+  /** The held documents before `head` and from `tail` on stay; those between are replaced by `docs`. */
+  readonly head: number;
+  readonly tail: number;
+  /** Where the stretch starts, and how far the documents after it moved (characters, lines). */
+  readonly from: number;
+  readonly shift: number;
+  readonly lineShift: number;
+  /** The text has directives: one document. */
+  readonly whole: boolean;
+  readonly parsed: Map<YamlDocument, Parsed>;
+}
+
+/** What a commit yields. */
+export interface StoreRead extends ParsedObjects {
+  /**
+   * The Node objects that left and joined the object set since the previous
+   * read; null when this read was not a patch of the previous one (the first
+   * read, a file with directives, an object defined twice).
+   */
+  readonly nodeChange: { readonly removed: readonly Node[]; readonly added: readonly Node[] } | null;
+}
+
+/**
+ * The documents of a file read again and again. A read compares the new text
+ * with the previous one (common head and tail, native comparisons); the
+ * documents that lie wholly, markers included, in the common head or tail
+ * are kept as they were, with their objects. Only the stretch between is
+ * split again, and of its documents only those whose text is new are parsed.
+ * The object set is then assembled from the kept documents without looking
+ * into them again: a pass that copies references. Documents with problems
+ * are assembled anew (their problems name file lines), and so is the whole
+ * set when an object is defined twice (which definition wins depends on
+ * every document). The previous text is kept for the comparison (the size
+ * of the file).
+ */
+export class DocumentStore {
+  private text: string | null = null;
+  private whole = false;
+  /** Per document: offset of its marker (or 0), first line, what it holds. */
+  private starts: number[] = [];
+  private lines: number[] = [];
+  private held: Held[] = [];
+  /** How many documents define each object key, and how many keys more than one. */
+  private readonly keys = new Map<string, number>();
+  private repeats = 0;
+  private exact = false;
+
+  constructor(private readonly source: string) {}
+
+  /** The text of the last commit. */
+  get lastText(): string | null {
+    return this.text;
+  }
+
+  /** Splits `text` into the documents that may have changed; `full` splits it all (a read with an early step). */
+  split(text: string, full = false): PendingRead {
+    const old = this.text;
+    const n = this.starts.length;
+    if (!full && old !== null && !this.whole && n > 0) {
+      const p = commonHead(old, text);
+      const q = commonTail(old, text, Math.min(old.length, text.length) - p);
+      // head: documents 0..head-1 end (at the next marker, whose test reads 3
+      // characters on) before p; tail: documents whose marker and the newline
+      // before it lie in the common tail.
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (this.starts[mid]! + 3 < p) lo = mid;
+        else hi = mid - 1;
+      }
+      const head = lo;
+      lo = head + 1;
+      hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.starts[mid]! - 1 >= old.length - q) hi = mid;
+        else lo = mid + 1;
+      }
+      const tail = lo;
+      const from = head > 0 ? this.starts[head]! : 0;
+      const shift = text.length - old.length;
+      const to = tail < n ? this.starts[tail]! + shift : text.length;
+      // A directive can only have appeared in the stretch (or just before it).
+      if (!/^%/m.test(text.slice(Math.max(0, from - 1), to))) {
+        const s = splitRange(text, from, to, tail < n, this.lines[head]!, head);
+        const lineShift = tail < n ? s.endLine - this.lines[tail]! : 0;
+        return { text, docs: s.docs, starts: s.starts, head, tail, from, shift, lineShift, whole: false, parsed: new Map() };
+      }
+    }
+    const whole = /^%/m.test(text);
+    const s = whole ? { docs: [{ text, line: 1, index: 0 }], starts: [0] } : splitRange(text, 0, text.length, false, 1, 0);
+    return { text, docs: s.docs, starts: s.starts, head: 0, tail: n, from: 0, shift: 0, lineShift: 0, whole, parsed: new Map() };
+  }
+
+  /** Parses some documents of a pending read now (an early step): their objects and problems. */
+  parse(read: PendingRead, docs: readonly YamlDocument[]): ParsedObjects {
+    return assemble(docs, docs.map((d) => this.parsedOf(read, d)), this.source);
+  }
+
+  /**
+   * Parses what the read still needs, in slices of about `sliceMs` of
+   * parsing, each followed by a turn of the event loop (setImmediate:
+   * sockets and timers run in between), and makes it the store's state.
+   */
+  async commit(read: PendingRead, sliceMs = 8): Promise<StoreRead> {
+    const old = this.text;
+    const n = this.held.length;
+    // The documents of the old stretch, by text: one that only moved is not parsed again.
+    const before = new Map<string, Held>();
+    if (old !== null && !this.whole && !read.whole) {
+      const to = read.tail < n ? this.starts[read.tail]! : old.length;
+      const { docs } = splitRange(old, read.from, to, read.tail < n, 1, 0);
+      docs.forEach((d, i) => before.set(d.text, this.held[read.head + i]!));
+    }
+    const fresh: Held[] = [];
+    let sliceStart = performance.now();
+    for (let i = 0; i < read.docs.length; i++) {
+      const d = read.docs[i]!;
+      fresh.push(before.get(d.text) ?? hold(this.parsedOf(read, d), d.line, d.index, this.source));
+      if ((i & 15) === 15 && performance.now() - sliceStart >= sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+
+    const gone = this.held.slice(read.head, read.tail);
+    const moved = (xs: number[], d: number) => (d === 0 ? xs : xs.map((x) => x + d));
+    this.held = this.held.slice(0, read.head).concat(fresh, this.held.slice(read.tail));
+    this.starts = this.starts.slice(0, read.head).concat(read.starts, moved(this.starts.slice(read.tail), read.shift));
+    this.lines = this.lines.slice(0, read.head).concat(read.docs.map((d) => d.line), moved(this.lines.slice(read.tail), read.lineShift));
+    this.text = read.text;
+    this.whole = read.whole;
+
+    const count = (h: Held, d: 1 | -1) => {
+      for (const f of h.found) {
+        const c = (this.keys.get(f.key) ?? 0) + d;
+        if (c === 2 && d === 1) this.repeats++;
+        if (c === 1 && d === -1) this.repeats--;
+        if (c === 0) this.keys.delete(f.key);
+        else this.keys.set(f.key, c);
+      }
+    };
+    for (const h of gone) count(h, -1);
+    for (const h of fresh) count(h, 1);
+
+    // Whether the previous object set was the documents' objects in order (no repeats).
+    const wasExact = this.exact;
+    this.exact = this.repeats === 0;
+    if (!this.exact) {
+      const docs = this.lines.map((line, index) => ({ line, index }));
+      return { ...assemble(docs, this.held.map((h) => h.parsed), this.source), nodeChange: null };
+    }
+    const objects: ObjectSet = { bgpPeers: [], secrets: [], nodes: [] };
+    const problems: Problem[] = [];
+    const quiet = () => undefined;
+    for (let i = 0; i < this.held.length; i++) {
+      const h = this.held[i]!;
+      if (h.troubled) collect(h.parsed, this.lines[i]!, i, this.source, problems, quiet);
+      for (const f of h.found) push(objects, f);
+    }
+    if (!wasExact) return { objects, problems, nodeChange: null };
+    const kept = new Set(fresh);
+    const came = new Set(gone);
+    const nodes = (hs: Iterable<Held>, skip: Set<Held>) => {
+      const out: Node[] = [];
+      for (const h of hs) if (!skip.has(h)) for (const f of h.found) if (f.kind === 'Node') out.push(f.obj as unknown as Node);
+      return out;
+    };
+    return { objects, problems, nodeChange: { removed: nodes(gone, kept), added: nodes(fresh, came) } };
+  }
+
+  private parsedOf(read: PendingRead, d: YamlDocument): Parsed {
+    let p = read.parsed.get(d);
+    if (!p) {
+      p = parseDocument(d.text);
+      read.parsed.set(d, p);
+    }
+    return p;
+  }
 }

@@ -5,6 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { AdjRibOut } from '../../src/bgp/adj-rib-out.js';
+import { parsePrefix } from '../../src/bgp/prefix.js';
 import { diffRouteLists, patchRouteTable, routeTable } from '../../src/bgp/routes.js';
 import type { RouteSpec } from '../../src/bgp/types.js';
 
@@ -109,7 +110,7 @@ test('a key changed while the table drains is sent with its latest state and nev
     [k0, desired.get(k0)],
     [k9, desired.get(k9)],
   ]);
-  desired.set(k0, { ...desired.get(k0)!, nextHop: '192.0.2.1' });
+  desired.set(k0, routeTable([{ prefix: k0, nextHop: '192.0.2.1' }]).routes.get(k0)!);
   desired.delete(k9);
   rib.changed(before);
   const sent = new Map<string, string>();
@@ -125,4 +126,18 @@ test('a key changed while the table drains is sent with its latest state and nev
   t.is(sent.size, 9);
   t.is(rib.advertisedCount, 9);
   t.is(rib.pendingCount, 0);
+});
+
+test('routeTable keeps the caller\'s parsed prefix when its key is the prefix text, and parses otherwise', (t) => {
+  const own = parsePrefix('10.1.0.0/16');
+  const other = parsePrefix('10.2.0.0/16');
+  const table = routeTable([
+    { prefix: '10.1.0.0/16', nextHop: '192.0.2.1', parsed: own },
+    { prefix: '10.3.0.0/16', nextHop: '192.0.2.1', parsed: other },
+  ]);
+  t.is(table.routes.get('10.1.0.0/16')!.prefix, own);
+  const parsed = table.routes.get('10.3.0.0/16')!.prefix;
+  t.not(parsed, other);
+  t.is(parsed.key, '10.3.0.0/16');
+  t.false(table.routes.has('10.2.0.0/16'));
 });

@@ -6,7 +6,7 @@
 // (RFC 4271 §4.3).
 
 import test from 'ava';
-import type { NextHop, OutRoute } from '../../src/bgp/adj-rib-out.js';
+import { OutRoute, type NextHop } from '../../src/bgp/adj-rib-out.js';
 import { ipv4Number, parseAddress, prefixFromNlri, type Prefix } from '../../src/bgp/prefix.js';
 import { ChunkWriter, packBatch, type PackContext } from '../../src/bgp/update-packer.js';
 import {
@@ -63,14 +63,14 @@ function v4(i: number, nextHop: string): OutRoute {
   const b = (i >> 8) & 0xff;
   const c = i & 0xff;
   const prefix: Prefix = { afi: 1, length: 24, bytes: Uint8Array.of(a, b, c), key: `${a}.${b}.${c}.0/24` };
-  return { prefix, family: 'ipv4', nextHop, hop: hop(nextHop) };
+  return new OutRoute(prefix, hop(nextHop));
 }
 
 function v6(i: number, nextHop: string): OutRoute {
   const hi = (i >> 16) & 0xffff;
   const lo = i & 0xffff;
   const bytes = Uint8Array.of(0xfd, 0, 0, 0x10, hi >> 8, hi & 0xff, lo >> 8, lo & 0xff);
-  return { prefix: prefixFromNlri(2, 64, bytes), family: 'ipv6', nextHop, hop: hop(nextHop) };
+  return new OutRoute(prefixFromNlri(2, 64, bytes), hop(nextHop));
 }
 
 function pack(announce: OutRoute[], withdraw: OutRoute[], ctx: PackContext): Buffer[] {

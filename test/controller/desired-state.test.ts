@@ -7,7 +7,7 @@ import test from 'ava';
 import { desiredState, routerIdFromIPv6 } from '../../src/controller/desired-state.js';
 import { electSpeakers } from '../../src/controller/election.js';
 import { parseIP } from '../../src/controller/resources.js';
-import { b64, bgpPeer, manyNodes, node, objects, secret } from './helpers.js';
+import { b64, bgpPeer, manyNodes, node, objects, plainSessions, routePairs, secret } from './helpers.js';
 
 const lan = { lan: 'a' };
 
@@ -24,7 +24,7 @@ test('a listed speaker gets one session with the BGPPeer fields and defaults', (
   const d = desiredState(objects({ bgpPeers: [peer], nodes: threeNodes() }), 'node-1');
   t.deepEqual(d.problems, []);
   t.deepEqual(d.speakerFor, ['peer']);
-  t.deepEqual(d.sessions, [
+  t.deepEqual(plainSessions(d.sessions), [
     {
       name: 'peer',
       peerAddress: '172.16.0.1',
@@ -92,11 +92,23 @@ test('a dual-stack node advertises each pod CIDR with the next hop of its family
   const s = d.sessions[0]!;
   t.deepEqual(s.families, ['ipv4', 'ipv6']);
   // Grouped by Node (so one Node's change is one place in the list), IPv4 first within a Node.
-  t.deepEqual(s.routes, [
+  t.deepEqual(routePairs(s.routes), [
     { prefix: '10.244.1.0/24', nextHop: '172.16.0.11' },
     { prefix: 'fd00:10:244:1::/64', nextHop: 'fd00::11' },
     { prefix: '10.244.2.0/24', nextHop: '172.16.0.12' },
     { prefix: 'fd00:10:244:2::/64', nextHop: 'fd00::12' },
+  ]);
+});
+
+test('IPv4 routes carry the prefix object of their pod CIDR for the speaker; IPv6 routes carry none', (t) => {
+  const nodes = [node('node-1', { ips: ['172.16.0.11', 'fd00::11'], podCIDRs: ['10.244.1.0/24', 'fd00:10:244:1::/64', '10.244.9.7/24'] })];
+  const d = desiredState(objects({ bgpPeers: [bgpPeer('peer', { localSpeakers: ['node-1'] })], nodes }), 'node-1');
+  const got = d.sessions[0]!.routes.map((r) => ({ prefix: r.prefix, key: r.parsed?.key, length: r.parsed?.length, afi: r.parsed?.afi }));
+  t.deepEqual(got, [
+    { prefix: '10.244.1.0/24', key: '10.244.1.0/24', length: 24, afi: 1 },
+    // Host bits cleared by the general parse: the speaker parses this text itself.
+    { prefix: '10.244.9.0/24', key: undefined, length: undefined, afi: undefined },
+    { prefix: 'fd00:10:244:1::/64', key: undefined, length: undefined, afi: undefined },
   ]);
 });
 
@@ -302,7 +314,7 @@ test('two nodes claiming the same pod CIDR: the first name keeps it and the othe
     node('node-a', { ips: ['172.16.0.11'], podCIDRs: ['10.244.1.0/24'] }),
   ];
   const d = desiredState(objects({ bgpPeers: [bgpPeer('peer', { localSpeakers: ['node-a'] })], nodes }), 'node-a');
-  t.deepEqual(d.sessions[0]!.routes, [{ prefix: '10.244.1.0/24', nextHop: '172.16.0.11' }]);
+  t.deepEqual(routePairs(d.sessions[0]!.routes), [{ prefix: '10.244.1.0/24', nextHop: '172.16.0.11' }]);
   t.deepEqual(d.problems.map((p) => p.line), [
     "Node node-b: spec.podCIDRs[0]: 10.244.1.0/24 is also the pod CIDR of Node node-a; only node-a's route is advertised",
   ]);

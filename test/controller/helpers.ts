@@ -1,6 +1,8 @@
 // Builders of BGPPeer, Secret and Node objects for the controller tests:
 // each call returns a fresh object, so tests never share state.
 
+import type { RouteSpec, SessionSpec } from '../../src/bgp/index.js';
+import type { DesiredState } from '../../src/controller/desired-state.js';
 import type { BGPPeer, BGPPeerSpec, Node, ObjectSet, Secret } from '../../src/controller/resources.js';
 
 export function bgpPeer(name: string, spec: Partial<BGPPeerSpec> & Record<string, unknown> = {}): BGPPeer {
@@ -71,4 +73,28 @@ export function manyNodes(n: number, labels: Record<string, string> = {}): Node[
     );
   }
   return out;
+}
+
+/** Routes as prefix and next-hop text only (without the parsed prefix objects they carry). */
+export function routePairs(routes: readonly RouteSpec[]): { prefix: string; nextHop: string }[] {
+  return routes.map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
+}
+
+/** Sessions with their routes as routePairs. */
+export function plainSessions(sessions: readonly SessionSpec[]): SessionSpec[] {
+  return sessions.map((s) => ({ ...s, routes: routePairs(s.routes) }));
+}
+
+/**
+ * A desired state with its routes as routePairs, after checking that each
+ * route's parsed prefix (when it has one) is the prefix its text names: two
+ * equal states may carry the prefix object of different but equal claims.
+ */
+export function plainState(d: DesiredState): DesiredState {
+  for (const s of d.sessions) {
+    for (const r of s.routes) {
+      if (r.parsed !== undefined && r.parsed.key !== r.prefix) throw new Error(`route ${r.prefix} carries the parsed prefix ${r.parsed.key}`);
+    }
+  }
+  return { ...d, sessions: plainSessions(d.sessions) };
 }

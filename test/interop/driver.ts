@@ -8,7 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Speaker, type SessionSpec } from '../../src/bgp/index.js';
+import { keepYoungGenerationSmall } from '../../src/heap.js';
 import { createLogger } from '../../src/log.js';
+
+// The same process setting as bgp-speaker (the benchmarks' ours-core runs this).
+keepYoungGenerationSmall();
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
   specs: SessionSpec[];
