@@ -268,7 +268,7 @@ class NodeChecks {
     for (const t of this.troubled.values()) out.push(...t.problems);
     for (const prefix of this.contested) {
       const claimants = this.claims.get(prefix) as CheckedNode[];
-      // As dedupeRoutes: the first name keeps the prefix, the others are reported.
+      // As selectRoutes: the first name keeps the prefix, the others are reported.
       const winner = claimants.reduce((a, b) => (b.name < a.name ? b : a)).name;
       for (const n of claimants) {
         if (n.name === winner) continue;

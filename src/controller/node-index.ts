@@ -9,7 +9,7 @@
 //   only a winner leaving makes the next question hash every candidate again;
 // - routes(selector): per selector the routes of matching Nodes, one per
 //   prefix (the first Node name keeps a prefix claimed twice, as
-//   dedupeRoutes does), kept in routeOrder (by owning Node). A change
+//   selectRoutes does), kept in routeOrder (by owning Node). A change
 //   replaces, adds or removes the entries of one Node by binary search; the
 //   list handed out is a copy made only when a winner changed (a copy is a
 //   memory move, not work per Node). Grouped by Node, one Node's change is
@@ -49,7 +49,7 @@ interface Entry {
  * One pod CIDR of one Node: a route if this Node wins the prefix. `position`
  * is the Node's occurrence, which orders Nodes of one name as their list
  * positions do. Claims on one prefix are kept in routeOrder: the first wins,
- * as in dedupeRoutes.
+ * as in selectRoutes.
  */
 interface Claim {
   readonly node: string;

@@ -231,8 +231,13 @@ function mayClaimTwice(nodes: readonly CheckedNode[]): boolean {
     for (let k = 0; k < cidrs.length; k++) {
       const c = cidrs[k]!;
       if (c.family === 'ipv4') {
-        const b = c instanceof Ipv4Prefix ? null : c.address;
-        const addr = b === null ? (c as unknown as Ipv4Prefix).addr >>> 0 : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+        // A CIDR written with host bits is not an Ipv4Prefix: its cleared octets give the number.
+        let addr: number;
+        if (c instanceof Ipv4Prefix) addr = c.addr >>> 0;
+        else {
+          const a = c.address;
+          addr = ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+        }
         keys[v4++] = addr * 64 + c.length;
       } else {
         byText ??= new Set();
