@@ -35,6 +35,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type Logger from 'bunyan';
 import { duplicateCIDRProblem, type CheckedNode } from './validate-node.js';
+import { ClaimIndex } from './claim-index.js';
 import { isError, type Node, type ObjectSet, type Problem } from './resources.js';
 import { checkNode, checkNodeLabels, checkPeer, sortProblems, validateObjects } from './validate.js';
 import { DocumentStore, type ParsedObjects, type StoreRead } from './yaml.js';
@@ -234,10 +235,8 @@ export class FileSource extends EventEmitter {
 class NodeChecks {
   /** Problems of Nodes that have some, by name. */
   private readonly troubled = new Map<string, { node: Node; problems: Problem[] }>();
-  /** Pod CIDR (canonical text) -> the Nodes whose routes claim it. */
-  private readonly claims = new Map<string, CheckedNode | CheckedNode[]>();
-  /** Pod CIDRs claimed by more than one Node. */
-  private readonly contested = new Set<string>();
+  /** Which Nodes' routes claim each pod CIDR. */
+  private readonly claims = new ClaimIndex<CheckedNode>();
   private ready = false;
 
   /** Follows the Node set: `change` is how `nodes` differs from the previous call's; null means start again. */
@@ -245,7 +244,6 @@ class NodeChecks {
     if (change === null || !this.ready) {
       this.troubled.clear();
       this.claims.clear();
-      this.contested.clear();
       for (const n of nodes) this.add(n);
       this.ready = true;
       return;
@@ -266,8 +264,7 @@ class NodeChecks {
     }
     const out = validateObjects({ bgpPeers: objects.bgpPeers, secrets: objects.secrets, nodes: [] });
     for (const t of this.troubled.values()) out.push(...t.problems);
-    for (const prefix of this.contested) {
-      const claimants = this.claims.get(prefix) as CheckedNode[];
+    for (const [prefix, claimants] of this.claims.contested) {
       // As selectRoutes: the first name keeps the prefix, the others are reported.
       const winner = claimants.reduce((a, b) => (b.name < a.name ? b : a)).name;
       for (const n of claimants) {
@@ -288,33 +285,14 @@ class NodeChecks {
     }
     // Indexed: a Node may hold 100,000 pod CIDRs, and an unoptimised for-of makes an object per step.
     const cidrs = checked.cidrs;
-    for (let i = 0; i < cidrs.length; i++) {
-      const p = cidrs[i]!.text;
-      const v = this.claims.get(p);
-      if (v === undefined) this.claims.set(p, checked);
-      else if (Array.isArray(v)) {
-        if (!v.includes(checked)) v.push(checked);
-      } else if (v !== checked) {
-        this.claims.set(p, [v, checked]);
-        this.contested.add(p);
-      }
-    }
+    for (let i = 0; i < cidrs.length; i++) this.claims.claim(cidrs[i]!, checked);
   }
 
   private remove(node: Node): void {
     const checked = checkNode(node, 0);
     if (this.troubled.get(checked.name)?.node === node) this.troubled.delete(checked.name);
-    for (const cidr of checked.cidrs) {
-      const p = cidr.text;
-      const v = this.claims.get(p);
-      if (v === checked) this.claims.delete(p);
-      else if (Array.isArray(v)) {
-        const kept = v.filter((c) => c !== checked);
-        if (kept.length === 1) {
-          this.claims.set(p, kept[0]!);
-          this.contested.delete(p);
-        } else this.claims.set(p, kept);
-      }
-    }
+    const cidrs = checked.cidrs;
+    for (let i = 0; i < cidrs.length; i++) this.claims.release(cidrs[i]!, checked);
+    this.claims.forget(checked);
   }
 }

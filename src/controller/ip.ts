@@ -68,11 +68,10 @@ export function parseIP(text: string): IP | undefined {
 /**
  * A canonical IPv4 CIDR: the speaker's own Ipv4Prefix (a 32-bit number, a
  * length and the text), so the prefix object made here from a pod CIDR is
- * the one the speaker keeps and writes NLRI from (RouteSpec.parsed). A Node
- * with 100,000 pod CIDRs, or 20,000 Nodes, holds one 48-octet object per
- * CIDR on both sides.
+ * the one the speaker keeps and writes NLRI from (RouteSpec.parsed). A pod
+ * CIDR is a subclass that is also its route (validate-node.ts).
  */
-class Ipv4Cidr extends Ipv4Prefix implements CIDR {
+export class Ipv4Cidr extends Ipv4Prefix implements CIDR {
   get family(): 'ipv4' {
     return 'ipv4';
   }
@@ -96,10 +95,13 @@ export function prefixOfCIDR(cidr: CIDR): Prefix | undefined {
   return cidr instanceof Ipv4Cidr ? cidr : undefined;
 }
 
-/** Parses "address/length"; host bits are cleared and reported in `hostBits`. */
-export function parseCIDR(text: string): CIDR | undefined {
+/**
+ * Parses "address/length"; host bits are cleared and reported in `hostBits`.
+ * Canonical IPv4 text becomes an Ipv4Cidr, or the subclass `make` names.
+ */
+export function parseCIDR(text: string, make: new (addr: number, length: number, key: string) => Ipv4Cidr = Ipv4Cidr): CIDR | undefined {
   // The protocol's own parse of canonical IPv4 text (no leading zeros, no host bits).
-  const fast = canonicalIpv4Prefix(text, Ipv4Cidr);
+  const fast = canonicalIpv4Prefix(text, make);
   if (fast) return fast;
   const slash = text.indexOf('/');
   if (slash < 0 || !/^(0|[1-9]\d{0,2})$/.test(text.slice(slash + 1))) return undefined;

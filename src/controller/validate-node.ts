@@ -11,7 +11,7 @@
 
 import type { RouteSpec } from '../bgp/index.js';
 import { Ipv4Prefix } from '../bgp/prefix.js';
-import { compareCIDR, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
+import { compareCIDR, Ipv4Cidr, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
 import { problem, type Node, type Problem } from './resources.js';
 import { labelKeyError, labelValueError } from './selector.js';
 import { isReady } from './election.js';
@@ -46,8 +46,29 @@ export function cidrField(n: CheckedNode, k: number): string {
   return at < 0 ? 'spec.podCIDR' : `spec.podCIDRs[${at}]`;
 }
 
+/**
+ * A canonical IPv4 pod CIDR that is also its own route: the controller's
+ * CIDR, the speaker's prefix object and the RouteSpec are one 56-octet
+ * object, and a Node with 100,000 pod CIDRs makes no other object per CIDR
+ * on the way to the speaker. reduceNode sets the next hop, the Node's IPv4
+ * InternalIP, before the object leaves it; it never changes after that
+ * (a Node with another address is a new Node object, checked anew).
+ */
+class Ipv4PodRoute extends Ipv4Cidr implements RouteSpec {
+  nextHop = '';
+
+  get prefix(): string {
+    return this.key;
+  }
+
+  get parsed(): Ipv4Prefix {
+    return this;
+  }
+}
+
 /** The route of a pod CIDR, with the speaker's prefix object when the CIDR is one. */
 export function routeOfCIDR(cidr: CIDR, nextHop: string): RouteSpec {
+  if (cidr instanceof Ipv4PodRoute && cidr.nextHop === nextHop) return cidr;
   return { prefix: cidr.text, nextHop, parsed: prefixOfCIDR(cidr) };
 }
 
@@ -146,7 +167,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
         : [];
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
-      const cidr = typeof c === 'string' ? parseCIDR(c) : undefined;
+      const cidr = typeof c === 'string' ? parseCIDR(c, Ipv4PodRoute) : undefined;
       if (!cidr) {
         add(many ? `spec.podCIDRs[${i}]` : 'spec.podCIDR', `${show(c)} is not a CIDR`);
         continue;
@@ -159,6 +180,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
           `no InternalIP of family ${FAMILY_NAME[cidr.family]} for pod CIDR ${cidr.text}; that prefix is not advertised`);
         continue;
       }
+      if (cidr instanceof Ipv4PodRoute) cidr.nextHop = ipv4!;
       const at = many ? i : -1;
       if (origins === null && at !== cidrs.length) origins = Array.from(cidrs, (_, k) => k);
       cidrs.push(cidr);

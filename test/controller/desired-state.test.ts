@@ -7,6 +7,7 @@ import test from 'ava';
 import { desiredState, routerIdFromIPv6 } from '../../src/controller/desired-state.js';
 import { electSpeakers } from '../../src/controller/election.js';
 import { parseIP } from '../../src/controller/resources.js';
+import { checkNode } from '../../src/controller/validate-node.js';
 import { b64, bgpPeer, manyNodes, node, objects, plainSessions, routePairs, secret } from './helpers.js';
 
 const lan = { lan: 'a' };
@@ -109,6 +110,27 @@ test('IPv4 routes carry the prefix object of their pod CIDR for the speaker; IPv
     // Host bits cleared by the general parse: the speaker parses this text itself.
     { prefix: '10.244.9.0/24', key: undefined, length: undefined, afi: undefined },
     { prefix: 'fd00:10:244:1::/64', key: undefined, length: undefined, afi: undefined },
+  ]);
+});
+
+test('a canonical IPv4 pod CIDR is its own route: one object from the Node check to the speaker', (t) => {
+  const nodes = [
+    node('node-1', { ips: ['172.16.0.11'], podCIDRs: ['10.244.1.0/24', '10.244.3.0/24'] }),
+    node('node-2', { ips: ['172.16.0.12'], podCIDRs: ['10.244.2.0/24'] }),
+  ];
+  const d = desiredState(objects({ bgpPeers: [bgpPeer('peer', { localSpeakers: ['node-1'] })], nodes }), 'node-1');
+  const routes = d.sessions[0]!.routes;
+  const cidrs = nodes.flatMap((n) => checkNode(n).cidrs);
+  t.is(routes.length, 3);
+  for (const r of routes) {
+    const cidr = cidrs.find((c) => c.text === r.prefix);
+    t.is(r, cidr as unknown, `${r.prefix} is the checked Node's CIDR object`);
+    t.is(r.parsed, r);
+  }
+  t.deepEqual(routePairs(routes), [
+    { prefix: '10.244.1.0/24', nextHop: '172.16.0.11' },
+    { prefix: '10.244.3.0/24', nextHop: '172.16.0.11' },
+    { prefix: '10.244.2.0/24', nextHop: '172.16.0.12' },
   ]);
 });
 
