@@ -232,12 +232,31 @@ function contentStart(text: string): { line: number; col: number } {
   return { line: 1, col: 1 };
 }
 
+/** YAML 1.2 core-schema floats that JSON has no form for. */
+const NOT_JSON = /\.(nan|inf)\b/i;
+
+/**
+ * A parsed document copied through JSON, which the store then keeps for as
+ * long as the document is in the file. js-yaml's strings of 13 characters
+ * or more are slices of its own copy of the document text, so one pod CIDR
+ * kept from a Node holds that Node's whole text (20,000 Nodes: 5 MB), and
+ * the arrays it builds have room for 17 elements. JSON.parse makes flat
+ * strings (short ones shared), exact arrays and the same values, except
+ * the floats NaN and Infinity, which JSON cannot carry: documents that
+ * spell them (.nan, .inf) are kept as js-yaml made them. (-0 becomes 0,
+ * which no field tells apart.)
+ */
+function detached(value: unknown, text: string): unknown {
+  if (value === null || typeof value !== 'object' || NOT_JSON.test(text)) return value;
+  return JSON.parse(JSON.stringify(value));
+}
+
 function parseDocument(text: string): Parsed {
   const { line, col } = contentStart(text);
   // Anchors and aliases go to the parser that bounds their expansion.
   if (!/(^|[\s[{,:-])&[^\s]/.test(text)) {
     try {
-      return { value: load(text, { schema: CORE_SCHEMA }), line, col, errors: [] };
+      return { value: detached(load(text, { schema: CORE_SCHEMA }), text), line, col, errors: [] };
     } catch {
       // fall through: `yaml` says precisely what is wrong
     }

@@ -123,9 +123,9 @@ test('a canonical IPv4 pod CIDR is its own route: one object from the Node check
   const cidrs = nodes.flatMap((n) => checkNode(n).cidrs);
   t.is(routes.length, 3);
   for (const r of routes) {
-    const cidr = cidrs.find((c) => c.text === r.prefix);
-    t.is(r, cidr as unknown, `${r.prefix} is the checked Node's CIDR object`);
-    t.is(r.parsed, r);
+    const cidr: unknown = cidrs.find((c) => c.text === r.prefix);
+    t.true(r === cidr, `${r.prefix} is the checked Node's CIDR object`);
+    t.true(r.parsed === (r as unknown));
   }
   t.deepEqual(routePairs(routes), [
     { prefix: '10.244.1.0/24', nextHop: '172.16.0.11' },

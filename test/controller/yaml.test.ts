@@ -6,6 +6,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseObjects } from '../../src/controller/yaml.js';
+import { CORE_SCHEMA, load } from 'js-yaml';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
 
@@ -74,4 +75,20 @@ test('alias bombs are refused instead of expanded', (t) => {
   t.is(objects.nodes.length, 0);
   t.is(problems.length, 1);
   t.regex(problems[0]!.line, /^bomb\.yaml:1:1: .*alias.*; document 1 skipped$/i);
+});
+
+test('documents come out with the values js-yaml reads, .inf and .nan included', (t) => {
+  const text = [
+    'apiVersion: v1\nkind: Node\nmetadata: {name: node-with-a-long-name, labels: {zone: eu-west-1a-rack-17}}',
+    'spec: {podCIDRs: [10.244.100.0/24, "fd00:10:244:100::/64"], taints: [], unschedulable: false, weight: -0, big: 18446744073709551616, ratio: 0.25}',
+    'status: {addresses: [{type: InternalIP, address: 172.16.100.200}], note: ~, when: 2026-11-23}',
+    '---',
+    'apiVersion: network.openyurt.io/v1alpha1\nkind: BGPPeer\nmetadata: {name: p}\nspec: {peerAsNumber: .inf, localAsNumber: -.Inf, holdTime: .NaN, peerIP: 10.0.0.1}',
+  ].join('\n');
+  const { objects } = parseObjects(text, 'test.yaml');
+  t.deepEqual(objects.nodes[0], load(text.split('\n---\n')[0]!, { schema: CORE_SCHEMA }) as never);
+  const spec = objects.bgpPeers[0]!.spec as Record<string, unknown>;
+  t.is(spec.peerAsNumber, Infinity);
+  t.is(spec.localAsNumber, -Infinity);
+  t.true(Number.isNaN(spec.holdTime));
 });
