@@ -87,7 +87,7 @@ test('documents come out with the values js-yaml reads, .inf and .nan included',
   ].join('\n');
   const { objects } = parseObjects(text, 'test.yaml');
   t.deepEqual(objects.nodes[0], load(text.split('\n---\n')[0]!, { schema: CORE_SCHEMA }) as never);
-  const spec = objects.bgpPeers[0]!.spec as Record<string, unknown>;
+  const spec = objects.bgpPeers[0]!.spec as unknown as Record<string, unknown>;
   t.is(spec.peerAsNumber, Infinity);
   t.is(spec.localAsNumber, -Infinity);
   t.true(Number.isNaN(spec.holdTime));
