@@ -12,6 +12,8 @@ import { Ipv4Prefix } from '../bgp/prefix.js';
 import type { CIDR } from './ip.js';
 
 const EMPTY = -1;
+/** The owner slot of a prefix claimed by more than one owner; the claimants are in `contested`. */
+const CONTESTED = -1;
 
 /** An IPv4 CIDR's address as a signed 32-bit number (host bits cleared). */
 function ipv4Address(cidr: CIDR): number {
@@ -20,8 +22,6 @@ function ipv4Address(cidr: CIDR): number {
   const a = cidr.address;
   return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
 }
-/** The owner slot of a prefix claimed by more than one owner; the claimants are in `contested`. */
-const CONTESTED = -1;
 
 export class ClaimIndex<T extends object> {
   // Linear probing; a slot is free when its length is EMPTY.
@@ -57,7 +57,8 @@ export class ClaimIndex<T extends object> {
   owner(cidr: CIDR): T | undefined {
     if (cidr.family === 'ipv4') {
       const at = this.find(ipv4Address(cidr), cidr.length);
-      const id = at < 0 ? CONTESTED : this.owners[at]!;
+      if (at < 0) return undefined;
+      const id = this.owners[at]!;
       return id === CONTESTED ? undefined : this.byId[id];
     }
     const v = this.others.get(cidr.text);
