@@ -8,20 +8,11 @@
 // 100,000 entries, leaves as much again in discarded tables for the garbage
 // collector. IPv6 CIDRs go in a Map by text.
 
-import { Ipv4Prefix } from '../bgp/prefix.js';
-import type { CIDR } from './ip.js';
+import { ipv4CidrAddress, type CIDR } from './ip.js';
 
 const EMPTY = -1;
 /** The owner slot of a prefix claimed by more than one owner; the claimants are in `contested`. */
 const CONTESTED = -1;
-
-/** An IPv4 CIDR's address as a signed 32-bit number (host bits cleared). */
-function ipv4Address(cidr: CIDR): number {
-  if (cidr instanceof Ipv4Prefix) return cidr.addr;
-  // Written with host bits: not an Ipv4Prefix, and rare.
-  const a = cidr.address;
-  return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
-}
 
 export class ClaimIndex<T extends object> {
   // Linear probing; a slot is free when its length is EMPTY.
@@ -56,7 +47,7 @@ export class ClaimIndex<T extends object> {
   /** The one owner of a prefix; undefined when none or several claim it. */
   owner(cidr: CIDR): T | undefined {
     if (cidr.family === 'ipv4') {
-      const at = this.find(ipv4Address(cidr), cidr.length);
+      const at = this.find(ipv4CidrAddress(cidr), cidr.length);
       if (at < 0) return undefined;
       const id = this.owners[at]!;
       return id === CONTESTED ? undefined : this.byId[id];
@@ -74,7 +65,7 @@ export class ClaimIndex<T extends object> {
       return;
     }
     const id = this.idOf(owner);
-    const addr = ipv4Address(cidr);
+    const addr = ipv4CidrAddress(cidr);
     const at = this.find(addr, cidr.length);
     if (at < 0) {
       this.insert(addr, cidr.length, id);
@@ -97,7 +88,7 @@ export class ClaimIndex<T extends object> {
       return;
     }
     const id = this.ids.get(owner);
-    const at = this.find(ipv4Address(cidr), cidr.length);
+    const at = this.find(ipv4CidrAddress(cidr), cidr.length);
     if (id === undefined || at < 0) return;
     const had = this.owners[at]!;
     if (had === id) this.remove(at);

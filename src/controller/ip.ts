@@ -90,6 +90,16 @@ export class Ipv4Cidr extends Ipv4Prefix implements CIDR {
   }
 }
 
+/**
+ * An IPv4 CIDR's address (host bits cleared) as a signed 32-bit number. A
+ * CIDR written with host bits is not an Ipv4Cidr: its cleared octets give it.
+ */
+export function ipv4CidrAddress(cidr: CIDR): number {
+  if (cidr instanceof Ipv4Cidr) return cidr.addr;
+  const a = cidr.address;
+  return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
+}
+
 /** The protocol's prefix object of a CIDR, when it has one (canonical IPv4). */
 export function prefixOfCIDR(cidr: CIDR): Prefix | undefined {
   return cidr instanceof Ipv4Cidr ? cidr : undefined;

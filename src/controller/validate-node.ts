@@ -11,7 +11,7 @@
 
 import type { RouteSpec } from '../bgp/index.js';
 import { Ipv4Prefix } from '../bgp/prefix.js';
-import { compareCIDR, Ipv4Cidr, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
+import { compareCIDR, Ipv4Cidr, ipv4CidrAddress, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
 import { problem, type Node, type Problem } from './resources.js';
 import { labelKeyError, labelValueError } from './selector.js';
 import { isReady } from './election.js';
@@ -253,14 +253,7 @@ function mayClaimTwice(nodes: readonly CheckedNode[]): boolean {
     for (let k = 0; k < cidrs.length; k++) {
       const c = cidrs[k]!;
       if (c.family === 'ipv4') {
-        // A CIDR written with host bits is not an Ipv4Prefix: its cleared octets give the number.
-        let addr: number;
-        if (c instanceof Ipv4Prefix) addr = c.addr >>> 0;
-        else {
-          const a = c.address;
-          addr = ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
-        }
-        keys[v4++] = addr * 64 + c.length;
+        keys[v4++] = (ipv4CidrAddress(c) >>> 0) * 64 + c.length;
       } else {
         byText ??= new Set();
         if (byText.has(c.text)) return true;
