@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real BGP peers the test suite runs against (BIRD 2, GoBGP,
-# FRR) plus tcpdump and iproute2, from Debian packages, only when a binary is
-# missing. Idempotent. None of the daemons is left running as a service: the
+# FRR) plus tcpdump, iproute2 and kubectl (the `kubectl describe bgppeer`
+# tests), from Debian packages, only when a binary is missing. Idempotent. None of the daemons is left running as a service: the
 # tests start their own instances on loopback or in network namespaces.
 # Exits non-zero when something could not be installed.
 set -euo pipefail
@@ -18,6 +18,7 @@ declare -A want=(
   [/usr/bin/tcpdump]=tcpdump
   [/usr/sbin/ip]=iproute2
   [/usr/bin/setpriv]=util-linux
+  [/usr/bin/kubectl]=kubernetes-client
 )
 services=(bird gobgpd frr)
 

@@ -7,14 +7,12 @@
 
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { freePort, requirePeer, testWithPeer, sameSessionSince } from '../peers/index.js';
+import { freePort, KUBECTL, requirePeer, testWithPeer, sameSessionSince } from '../peers/index.js';
 import { agent, apiServer, bird, eventsOf, nodeObject, peerObject, peerStatus, waitTable, waitUntil } from './helpers.js';
 
 const withBird = testWithPeer('bird');
 const execFileP = promisify(execFile);
-const KUBECTL = '/usr/bin/kubectl';
 
 withBird('after an API server restart, dropped watches and a 410 Gone the agent re-lists while sessions and routes stay untouched', async (t) => {
   if (!requirePeer(t, 'bird')) return;
@@ -79,8 +77,8 @@ test('an agent that speaks for no BGPPeer watches only BGPPeers and its own Node
   t.deepEqual(a.speaker.status(), []);
 });
 
-(existsSync(KUBECTL) ? withBird : test.skip)('kubectl describe bgppeer shows each speaker\'s state and the FailedEstablish events', async (t) => {
-  if (!requirePeer(t, 'bird')) return;
+testWithPeer('bird', 'kubectl')('kubectl describe bgppeer shows each speaker\'s state and the FailedEstablish events', async (t) => {
+  if (!requirePeer(t, 'bird', 'kubectl')) return;
   const s = await apiServer(t);
   // BIRD knows node-1 only; node-2's connection is closed by BIRD.
   const { bird: b, port, protocolOf } = await bird(t, ['127.0.0.45']);

@@ -3,16 +3,15 @@
 // columns from server-side Tables, `describe` shows status and the events of
 // the BGPPeer, and `get events --field-selector` filters on the server.
 
-import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { ApiServer } from './server.js';
 import { bgpPeer, serverFor } from './helpers.js';
+import { KUBECTL, requirePeer, testWithPeer } from '../peers/available.js';
 
 const run = promisify(execFile);
-const kubectlPath = '/usr/bin/kubectl';
-const maybe = existsSync(kubectlPath) ? test : test.skip;
+const kubectlPath = KUBECTL;
+const maybe = testWithPeer('kubectl');
 
 // Async on purpose: the server runs in this process, a synchronous child would block it.
 async function kubectl(s: ApiServer, ...args: string[]): Promise<string> {
@@ -55,6 +54,7 @@ async function seed(s: ApiServer): Promise<void> {
 }
 
 maybe('kubectl get bgppeer prints the CRD columns for every BGPPeer', async (t) => {
+  if (!requirePeer(t, 'kubectl')) return;
   const s = await serverFor(t);
   await seed(s);
   const out = rows(await kubectl(s, 'get', 'bgppeer'));
@@ -72,6 +72,7 @@ maybe('kubectl get bgppeer prints the CRD columns for every BGPPeer', async (t) 
 });
 
 maybe('kubectl get bgppeer -o wide shows ESTABLISHED from the status conditions', async (t) => {
+  if (!requirePeer(t, 'kubectl')) return;
   const s = await serverFor(t);
   await seed(s);
   const before = rows(await kubectl(s, 'get', 'bgppeer', 'peer', '-o', 'wide'));
@@ -90,6 +91,7 @@ maybe('kubectl get bgppeer -o wide shows ESTABLISHED from the status conditions'
 });
 
 maybe('kubectl describe bgppeer shows spec, per-speaker status and the BGPPeer events', async (t) => {
+  if (!requirePeer(t, 'kubectl')) return;
   const s = await serverFor(t);
   await seed(s);
   const stored = s.store.get('BGPPeer', '', 'peer')!;
@@ -111,6 +113,7 @@ maybe('kubectl describe bgppeer shows spec, per-speaker status and the BGPPeer e
 });
 
 maybe('kubectl get events --field-selector lists only the events of that object', async (t) => {
+  if (!requirePeer(t, 'kubectl')) return;
   const s = await serverFor(t);
   await seed(s);
   const out = rows(await kubectl(s, 'get', 'events', '--field-selector', 'involvedObject.name=peer'));
@@ -124,6 +127,7 @@ maybe('kubectl get events --field-selector lists only the events of that object'
 });
 
 maybe('kubectl works over HTTPS with the kubeconfig the server writes', async (t) => {
+  if (!requirePeer(t, 'kubectl')) return;
   const s = await serverFor(t, { tls: true });
   await seed(s);
   const out = rows(await kubectl(s, 'get', 'bgppeer', 'peer'));

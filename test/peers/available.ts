@@ -5,7 +5,10 @@
 import { accessSync, constants } from 'node:fs';
 import test, { type ExecutionContext, type TestFn } from 'ava';
 
-export type PeerName = 'bird' | 'gobgp' | 'frr' | 'netns' | 'tcpdump';
+export type PeerName = 'bird' | 'gobgp' | 'frr' | 'netns' | 'tcpdump' | 'kubectl';
+
+/** kubectl, which `kubectl describe bgppeer` tests run against the test API server. */
+export const KUBECTL = process.env.KUBECTL_BIN ?? '/usr/bin/kubectl';
 
 const binaries: Record<PeerName, string[]> = {
   bird: [process.env.BIRD_BIN ?? '/usr/sbin/bird', process.env.BIRDC_BIN ?? '/usr/sbin/birdc'],
@@ -13,6 +16,7 @@ const binaries: Record<PeerName, string[]> = {
   frr: ['/usr/lib/frr/bgpd', '/usr/lib/frr/zebra', '/usr/bin/vtysh'],
   netns: ['/usr/sbin/ip', '/bin/ip'],
   tcpdump: ['/usr/bin/tcpdump', '/usr/sbin/tcpdump'],
+  kubectl: [KUBECTL],
 };
 
 function executable(path: string): boolean {
@@ -46,7 +50,8 @@ function inCi(): boolean {
 function missingMessage(name: PeerName): string {
   const m = missingBinaries(name);
   const why = m.length ? `missing ${m.join(', ')}` : 'needs root';
-  return `real peer "${name}" is not available (${why}); run scripts/install-peers.sh`;
+  const what = name === 'bird' || name === 'gobgp' || name === 'frr' ? 'real peer' : 'tool';
+  return `${what} "${name}" is not available (${why}); run scripts/install-peers.sh`;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 export { freePort, waitFor, startProcess, run, runOk, uniqueName, makeTempDir, removeDir, onExitSync } from './proc.js';
 export type { Proc, StartOptions, RunResult, WaitOptions } from './proc.js';
-export { peerAvailable, testWithPeer, requirePeer, missingBinaries } from './available.js';
+export { peerAvailable, testWithPeer, requirePeer, missingBinaries, KUBECTL } from './available.js';
 export type { PeerName } from './available.js';
 export * from './bird.js';
 export * from './gobgp.js';
