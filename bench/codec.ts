@@ -7,8 +7,8 @@
 //
 //   node dist/bench/codec.js [--reps 5]
 
-import type { OutRoute } from '../src/bgp/adj-rib-out.js';
-import { routeTable } from '../src/bgp/routes.js';
+import type { Prefix } from '../src/bgp/prefix.js';
+import { RouteTable } from '../src/bgp/routes.js';
 import { ChunkWriter, packBatch, type PackContext } from '../src/bgp/update-packer.js';
 import { sessionPackContext } from '../src/bgp/advertiser.js';
 import { MAX_MESSAGE_LENGTH } from '../src/bgp/wire/constants.js';
@@ -30,15 +30,23 @@ function time(fn: () => void): number {
 
 function bench(w: Workload): string {
   const specs = [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
-  let table = new Map<string, OutRoute>();
-  const parse = summarize(Array.from({ length: reps }, () => time(() => (table = routeTable(specs).routes))));
-  const announce = [...table.values()];
+  let table = new RouteTable();
+  const parse = summarize(
+    Array.from({ length: reps }, () =>
+      time(() => {
+        table = new RouteTable();
+        table.set(specs);
+      }),
+    ),
+  );
+  const announce = table.prefixes.slice(0, table.end) as Prefix[];
+  const hops = announce.map((_, slot) => table.hop(slot));
   let chunks: Buffer[] = [];
   const encode = summarize(
     Array.from({ length: reps }, () =>
       time(() => {
         const out = new ChunkWriter();
-        packBatch({ announce, withdraw: [] }, packContext(), out);
+        packBatch({ announce, hops, withdraw: [] }, packContext(), out);
         chunks = out.flush();
       }),
     ),

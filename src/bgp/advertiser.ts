@@ -11,7 +11,7 @@ import type { Connection } from './connection.js';
 import type { Family, Negotiated } from './negotiate.js';
 import type { CodecContext } from './wire/types.js';
 import { parseAddress } from './prefix.js';
-import { diffRouteLists, patchRouteTable, routeTable, type RouteTable } from './routes.js';
+import { RouteTable } from './routes.js';
 import type { RouteSpec, SessionSpec } from './types.js';
 import { ChunkWriter, packBatch, type PackContext } from './update-packer.js';
 import { AsPathSegmentType, MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH, Origin } from './wire/constants.js';
@@ -24,8 +24,6 @@ import { encodeEndOfRib, encodePathAttributes } from './wire/index.js';
  */
 const FIRST_BATCH = 1024;
 const BATCH = 16384;
-/** Largest changed window of the route list that is patched rather than rebuilt. */
-const PATCH_WINDOW = 1024;
 /** Bytes written per flush round before yielding to the event loop (timers, other sessions). */
 const ROUND_BYTES = 4 * 1024 * 1024;
 
@@ -42,7 +40,9 @@ function nextHopOffset(block: Uint8Array): number {
 }
 
 export class Advertiser {
-  private readonly rib = new AdjRibOut();
+  /** The desired routes; the Adj-RIB-Out follows its changes. */
+  private readonly table = new RouteTable();
+  private readonly rib = new AdjRibOut(this.table);
   private readonly writer = new ChunkWriter();
   private conn: Connection | null = null;
   private negotiated: Negotiated | null = null;
@@ -51,10 +51,6 @@ export class Advertiser {
   private scheduled = false;
   /** performance.now() at Established, for the initial table's log line. */
   private startedAt = 0;
-  /** The last desired table, patched or reused for the next build (routes.ts). */
-  private table: RouteTable | null = null;
-  /** The route list the table was built from. */
-  private routes: readonly RouteSpec[] | null = null;
 
   constructor(
     private spec: SessionSpec,
@@ -81,21 +77,7 @@ export class Advertiser {
   }
 
   setRoutes(routes: readonly RouteSpec[]): void {
-    // A change of a few Nodes patches the table and marks only those keys;
-    // anything larger, or anything odd, rebuilds it (routes.ts).
-    const prev = this.routes;
-    this.routes = routes;
-    if (prev && this.table) {
-      const diff = diffRouteLists(prev, routes, PATCH_WINDOW);
-      const before = diff && patchRouteTable(this.table, diff);
-      if (before) {
-        this.rib.changed(before);
-        this.schedule();
-        return;
-      }
-    }
-    this.table = routeTable(routes, this.log, this.table ?? undefined);
-    this.rib.setDesired(this.table.routes);
+    this.table.set(routes, this.log);
     this.schedule();
   }
 

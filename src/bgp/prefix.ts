@@ -89,10 +89,6 @@ function dottedQuad(text: string, from: number, to: number): number {
 }
 
 /**
- * Parses "a.b.c.d/len" or "x::/len". Throws an Error naming the text and the
- * reason (bad address, bad length, host bits set).
- */
-/**
  * An IPv4 prefix held as one 32-bit number instead of an octet array: a
  * table of 1,000,000 pod CIDRs keeps one small object per prefix, and NLRI
  * is written straight from the number. `bytes` is made only when asked for.
@@ -117,35 +113,53 @@ export class Ipv4Prefix implements Prefix {
   }
 }
 
+/** What scanIpv4Prefix found. */
+export const scanned = { addr: 0, length: 0 };
+
 /**
- * The common case, a canonical IPv4 prefix such as "10.244.1.0/24", without
- * intermediate arrays or a formatted key (the text is the key): 1,000,000
- * pod CIDRs go through here. Returns null for anything else, which the
- * general path then parses or rejects with its message. `make` builds a
- * subclass (the controller's CIDR type) from the same three fields.
+ * Whether `text` is a canonical IPv4 prefix such as "10.244.1.0/24" (no
+ * leading zeros, no host bits); if so its address (signed 32-bit) and
+ * length are in `scanned`. Nothing is allocated: a route table looks up
+ * 1,000,000 pod CIDRs this way.
+ */
+export function scanIpv4Prefix(text: string): boolean {
+  const slash = text.indexOf('/');
+  if (slash < 0) return false;
+  // dottedQuad rejects leading zeros, so an address it accepts is canonical text.
+  const addr = dottedQuad(text, 0, slash);
+  if (addr < 0) return false;
+  let length = 0;
+  const lenDigits = text.length - slash - 1;
+  for (let i = slash + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    length = length * 10 + c;
+  }
+  if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(slash + 1) === 48)) return false;
+  const hostMask = length === 32 ? 0 : 0xffffffff >>> length;
+  if ((addr & hostMask) !== 0) return false; // host bits: the general path explains
+  scanned.addr = addr | 0;
+  scanned.length = length;
+  return true;
+}
+
+/**
+ * The common case, a canonical IPv4 prefix, without intermediate arrays or
+ * a formatted key (the text is the key). Returns null for anything else,
+ * which the general path then parses or rejects with its message. `make`
+ * builds a subclass (the controller's CIDR type) from the same three fields.
  */
 export function canonicalIpv4Prefix<T extends Ipv4Prefix = Ipv4Prefix>(
   text: string,
   make: new (addr: number, length: number, key: string) => T = Ipv4Prefix as new (addr: number, length: number, key: string) => T,
 ): T | null {
-  const slash = text.indexOf('/');
-  if (slash < 0) return null;
-  // dottedQuad rejects leading zeros, so an address it accepts is canonical text.
-  const addr = dottedQuad(text, 0, slash);
-  if (addr < 0) return null;
-  let length = 0;
-  const lenDigits = text.length - slash - 1;
-  for (let i = slash + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return null;
-    length = length * 10 + c;
-  }
-  if (lenDigits === 0 || lenDigits > 2 || length > 32 || (lenDigits > 1 && text.charCodeAt(slash + 1) === 48)) return null;
-  const hostMask = length === 32 ? 0 : 0xffffffff >>> length;
-  if ((addr & hostMask) !== 0) return null; // host bits: the general path explains
-  return new make(addr | 0, length, text);
+  return scanIpv4Prefix(text) ? new make(scanned.addr, scanned.length, text) : null;
 }
 
+/**
+ * Parses "a.b.c.d/len" or "x::/len". Throws an Error naming the text and the
+ * reason (bad address, bad length, host bits set).
+ */
 export function parsePrefix(text: string): Prefix {
   if (typeof text !== 'string') throw new Error(`${String(text)} is not a prefix`);
   const fast = canonicalIpv4Prefix(text);

@@ -5,8 +5,9 @@
 // / MP_UNREACH_NLRI. Messages are written back to back into large chunks,
 // so a table of 100,000 routes becomes a handful of socket writes.
 
-import type { NextHop, OutRoute, RibBatch } from './adj-rib-out.js';
-import { nlriLength, writeNlri } from './prefix.js';
+import type { RibBatch } from './adj-rib-out.js';
+import { nlriLength, writeNlri, type Prefix } from './prefix.js';
+import type { NextHop } from './routes.js';
 import { Afi, AttrFlag, AttrType, HEADER_LENGTH, MessageType, Safi } from './wire/constants.js';
 
 export interface PackContext {
@@ -82,12 +83,12 @@ function writeHeader(buf: Buffer, off: number, length: number): number {
 /** Where the last fit() stopped: the first route that did not fit. */
 let fitEnd = 0;
 
-/** How many NLRI bytes the routes from `start` take within `budget`; sets fitEnd. */
-function fit(routes: readonly OutRoute[], start: number, budget: number): number {
+/** How many NLRI bytes the prefixes from `start` take within `budget`; sets fitEnd. */
+function fit(prefixes: readonly Prefix[], start: number, budget: number): number {
   let bytes = 0;
   let end = start;
-  while (end < routes.length) {
-    const n = nlriLength(routes[end]!.prefix);
+  while (end < prefixes.length) {
+    const n = nlriLength(prefixes[end]!);
     if (bytes + n > budget) break;
     bytes += n;
     end++;
@@ -133,13 +134,13 @@ function ipv4Head(attrs: Uint8Array): Uint8Array {
   return head;
 }
 
-function packIpv4Announce(out: ChunkWriter, routes: readonly OutRoute[], attrs: Uint8Array, maxLength: number, nextHop = -1, nextHopAt = -1): void {
+function packIpv4Announce(out: ChunkWriter, prefixes: readonly Prefix[], attrs: Uint8Array, maxLength: number, nextHop = -1, nextHopAt = -1): void {
   const head = ipv4Head(attrs);
   const budget = maxLength - head.length;
   if (budget < 5) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
   const hopAt = HEADER_LENGTH + 4 + nextHopAt;
-  for (let i = 0; i < routes.length; ) {
-    const bytes = fit(routes, i, budget);
+  for (let i = 0; i < prefixes.length; ) {
+    const bytes = fit(prefixes, i, budget);
     const end = fitEnd;
     const total = head.length + bytes;
     const off = out.reserve(total);
@@ -154,15 +155,15 @@ function packIpv4Announce(out: ChunkWriter, routes: readonly OutRoute[], attrs: 
       buf[off + hopAt + 3] = nextHop & 0xff;
     }
     let p = off + head.length;
-    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+    for (; i < end; i++) p = writeNlri(buf, p, prefixes[i]!);
   }
 }
 
-function packIpv4Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLength: number): void {
+function packIpv4Withdraw(out: ChunkWriter, prefixes: readonly Prefix[], maxLength: number): void {
   const fixed = HEADER_LENGTH + 2 + 2;
   const budget = maxLength - fixed;
-  for (let i = 0; i < routes.length; ) {
-    const bytes = fit(routes, i, budget);
+  for (let i = 0; i < prefixes.length; ) {
+    const bytes = fit(prefixes, i, budget);
     const end = fitEnd;
     const total = fixed + bytes;
     const off = out.reserve(total);
@@ -170,14 +171,14 @@ function packIpv4Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLeng
     let p = writeHeader(buf, off, total);
     buf.writeUInt16BE(bytes, p);
     p += 2;
-    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+    for (; i < end; i++) p = writeNlri(buf, p, prefixes[i]!);
     buf.writeUInt16BE(0, p); // no path attributes
   }
 }
 
 function packIpv6Announce(
   out: ChunkWriter,
-  routes: readonly OutRoute[],
+  prefixes: readonly Prefix[],
   attrs: Uint8Array,
   nextHop: Uint8Array,
   maxLength: number,
@@ -187,8 +188,8 @@ function packIpv6Announce(
   const fixed = HEADER_LENGTH + 2 + 2 + attrs.length;
   const budget = maxLength - fixed - 4 - mpFixed;
   if (budget < 17) throw new Error(`path attributes too large for a ${maxLength}-octet UPDATE`);
-  for (let i = 0; i < routes.length; ) {
-    const bytes = fit(routes, i, budget);
+  for (let i = 0; i < prefixes.length; ) {
+    const bytes = fit(prefixes, i, budget);
     const end = fitEnd;
     const mpLength = mpFixed + bytes;
     const attrTotal = attrs.length + attrHeader(mpLength) + mpLength;
@@ -207,15 +208,15 @@ function packIpv6Announce(
     buf.set(nextHop, p + 4);
     p += 4 + nextHop.length;
     buf[p++] = 0; // reserved
-    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+    for (; i < end; i++) p = writeNlri(buf, p, prefixes[i]!);
   }
 }
 
-function packIpv6Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLength: number): void {
+function packIpv6Withdraw(out: ChunkWriter, prefixes: readonly Prefix[], maxLength: number): void {
   const mpFixed = 3; // AFI(2) SAFI(1), RFC 4760 §4
   const budget = maxLength - HEADER_LENGTH - 4 - 4 - mpFixed;
-  for (let i = 0; i < routes.length; ) {
-    const bytes = fit(routes, i, budget);
+  for (let i = 0; i < prefixes.length; ) {
+    const bytes = fit(prefixes, i, budget);
     const end = fitEnd;
     const mpLength = mpFixed + bytes;
     const attrTotal = attrHeader(mpLength) + mpLength;
@@ -230,52 +231,54 @@ function packIpv6Withdraw(out: ChunkWriter, routes: readonly OutRoute[], maxLeng
     buf.writeUInt16BE(Afi.IPV6, p);
     buf[p + 2] = Safi.UNICAST;
     p += 3;
-    for (; i < end; i++) p = writeNlri(buf, p, routes[i]!.prefix);
+    for (; i < end; i++) p = writeNlri(buf, p, prefixes[i]!);
   }
 }
 
 /** Packs one batch: withdrawals first (per family), then announcements grouped by next hop. */
 export function packBatch(batch: RibBatch, ctx: PackContext, out: ChunkWriter): void {
   if (batch.withdraw.length > 0) {
-    const v4 = batch.withdraw.filter((r) => r.family === 'ipv4');
-    const v6 = batch.withdraw.filter((r) => r.family === 'ipv6');
+    const v4 = batch.withdraw.filter((p) => p.afi === 1);
+    const v6 = batch.withdraw.filter((p) => p.afi === 2);
     if (v4.length) packIpv4Withdraw(out, v4, ctx.maxLength);
     if (v6.length) packIpv6Withdraw(out, v6, ctx.maxLength);
   }
-  if (batch.announce.length === 0) return;
+  const { announce, hops: hopOf } = batch;
+  if (announce.length === 0) return;
   // Group by the interned next-hop object: a mark on it instead of a map
-  // lookup per route, and no array for the usual group of one (a Node's
+  // lookup per prefix, and no array for the usual group of one (a Node's
   // pod CIDR with the Node's own next hop).
   const round = ++packRound;
   const hops: NextHop[] = [];
-  for (const r of batch.announce) {
-    const h = r.hop;
+  for (let i = 0; i < announce.length; i++) {
+    const p = announce[i]!;
+    const h = hopOf[i]!;
     if (h.packRound !== round) {
       h.packRound = round;
-      h.packFirst = r;
+      h.packFirst = p;
       h.packGroup = null;
       hops.push(h);
     } else if (h.packGroup) {
-      h.packGroup.push(r);
+      h.packGroup.push(p);
     } else {
-      h.packGroup = [h.packFirst!, r];
+      h.packGroup = [h.packFirst!, p];
     }
   }
   const template = ctx.ipv4Template?.() ?? null;
-  const one: OutRoute[] = [];
+  const one: Prefix[] = [];
   for (const h of hops) {
-    let routes = h.packGroup;
-    if (!routes) {
+    let prefixes = h.packGroup;
+    if (!prefixes) {
       one[0] = h.packFirst!;
-      routes = one;
+      prefixes = one;
     }
     h.packFirst = null;
     h.packGroup = null;
     if (h.afi === 1) {
-      if (template) packIpv4Announce(out, routes, template.block, ctx.maxLength, h.v4, template.nextHopAt);
-      else packIpv4Announce(out, routes, ctx.attributes('ipv4', h.text), ctx.maxLength);
+      if (template) packIpv4Announce(out, prefixes, template.block, ctx.maxLength, h.v4, template.nextHopAt);
+      else packIpv4Announce(out, prefixes, ctx.attributes('ipv4', h.text), ctx.maxLength);
     } else {
-      packIpv6Announce(out, routes, ctx.attributes('ipv6', h.text), ctx.nextHopBytes(h.text), ctx.maxLength);
+      packIpv6Announce(out, prefixes, ctx.attributes('ipv6', h.text), ctx.nextHopBytes(h.text), ctx.maxLength);
     }
   }
 }

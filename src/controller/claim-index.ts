@@ -2,25 +2,18 @@
 // source finds the prefixes that two Nodes claim from it without looking at
 // the other Nodes (file-source.ts, NodeChecks).
 //
-// IPv4 CIDRs sit in an open-addressing hash table on typed arrays keyed by
-// address and length: 9 octets a slot and no object per claim, where a Map
-// keyed by the prefix text holds about 37 octets an entry and, growing to
-// 100,000 entries, leaves as much again in discarded tables for the garbage
-// collector. IPv6 CIDRs go in a Map by text.
+// IPv4 CIDRs sit in an Ipv4PrefixMap (typed arrays keyed by address and
+// length, no object per claim) from prefix to owner number. IPv6 CIDRs go
+// in a Map by text.
 
+import { ABSENT, Ipv4PrefixMap } from '../bgp/prefix-map.js';
 import { ipv4CidrAddress, type CIDR } from './ip.js';
 
-const EMPTY = -1;
-/** The owner slot of a prefix claimed by more than one owner; the claimants are in `contested`. */
-const CONTESTED = -1;
+/** The owner number of a prefix claimed by more than one owner; the claimants are in `contested`. */
+const CONTESTED = -2;
 
 export class ClaimIndex<T extends object> {
-  // Linear probing; a slot is free when its length is EMPTY.
-  private addrs: Int32Array;
-  private lengths: Int8Array;
-  private owners: Int32Array;
-  private mask: number;
-  private size = 0;
+  private readonly v4: Ipv4PrefixMap;
   /** Owner -> its number in `owners`; numbers of forgotten owners are reused. */
   private readonly ids = new Map<T, number>();
   private readonly byId: (T | undefined)[] = [];
@@ -29,14 +22,9 @@ export class ClaimIndex<T extends object> {
   private readonly others = new Map<string, T | typeof CONTESTED>();
   private readonly claimants = new Map<string, T[]>();
 
-  /** `capacity`: starting slots, rounded up to a power of two (tests use small ones). */
-  constructor(capacity = 1024) {
-    let cap = 8;
-    while (cap < capacity) cap *= 2;
-    this.addrs = new Int32Array(cap);
-    this.lengths = new Int8Array(cap).fill(EMPTY);
-    this.owners = new Int32Array(cap);
-    this.mask = cap - 1;
+  /** `capacity`: starting slots of the IPv4 table (tests use small ones). */
+  constructor(capacity?: number) {
+    this.v4 = new Ipv4PrefixMap(capacity);
   }
 
   /** Prefixes (canonical text) claimed by more than one owner, each with its claimants in the order they claimed. */
@@ -47,10 +35,8 @@ export class ClaimIndex<T extends object> {
   /** The one owner of a prefix; undefined when none or several claim it. */
   owner(cidr: CIDR): T | undefined {
     if (cidr.family === 'ipv4') {
-      const at = this.find(ipv4CidrAddress(cidr), cidr.length);
-      if (at < 0) return undefined;
-      const id = this.owners[at]!;
-      return id === CONTESTED ? undefined : this.byId[id];
+      const id = this.v4.get(ipv4CidrAddress(cidr), cidr.length);
+      return id === ABSENT || id === CONTESTED ? undefined : this.byId[id];
     }
     const v = this.others.get(cidr.text);
     return v === CONTESTED ? undefined : v;
@@ -66,13 +52,9 @@ export class ClaimIndex<T extends object> {
     }
     const id = this.idOf(owner);
     const addr = ipv4CidrAddress(cidr);
-    const at = this.find(addr, cidr.length);
-    if (at < 0) {
-      this.insert(addr, cidr.length, id);
-      return;
-    }
-    const had = this.owners[at]!;
-    if (had !== id) this.contest(cidr.text, had === CONTESTED ? CONTESTED : this.byId[had]!, owner, () => (this.owners[at] = CONTESTED));
+    const had = this.v4.get(addr, cidr.length);
+    if (had === ABSENT) this.v4.set(addr, cidr.length, id);
+    else if (had !== id) this.contest(cidr.text, had === CONTESTED ? CONTESTED : this.byId[had]!, owner, () => this.v4.set(addr, cidr.length, CONTESTED));
   }
 
   /** `owner` no longer claims `cidr` (nothing happens if it did not). */
@@ -88,13 +70,13 @@ export class ClaimIndex<T extends object> {
       return;
     }
     const id = this.ids.get(owner);
-    const at = this.find(ipv4CidrAddress(cidr), cidr.length);
-    if (id === undefined || at < 0) return;
-    const had = this.owners[at]!;
-    if (had === id) this.remove(at);
+    if (id === undefined) return;
+    const addr = ipv4CidrAddress(cidr);
+    const had = this.v4.get(addr, cidr.length);
+    if (had === id) this.v4.delete(addr, cidr.length);
     else if (had === CONTESTED) {
       const left = this.uncontest(text, owner);
-      if (left !== undefined) this.owners[at] = this.idOf(left);
+      if (left !== undefined) this.v4.set(addr, cidr.length, this.idOf(left));
     }
   }
 
@@ -108,8 +90,7 @@ export class ClaimIndex<T extends object> {
   }
 
   clear(): void {
-    this.lengths.fill(EMPTY);
-    this.size = 0;
+    this.v4.clear();
     this.ids.clear();
     this.byId.length = 0;
     this.freeIds.length = 0;
@@ -147,66 +128,5 @@ export class ClaimIndex<T extends object> {
       this.byId[id] = owner;
     }
     return id;
-  }
-
-  private home(addr: number, length: number): number {
-    // murmur3's finaliser over address and length: /24s that differ in one octet spread over the table.
-    let h = addr ^ Math.imul(length, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) & this.mask;
-  }
-
-  /** The slot of a prefix, or -1. */
-  private find(addr: number, length: number): number {
-    const { addrs, lengths, mask } = this;
-    for (let i = this.home(addr, length); ; i = (i + 1) & mask) {
-      const l = lengths[i]!;
-      if (l === EMPTY) return -1;
-      if (l === length && addrs[i] === addr) return i;
-    }
-  }
-
-  private insert(addr: number, length: number, id: number): void {
-    // At most 80% full: linear probing stays short.
-    if ((this.size + 1) * 5 > (this.mask + 1) * 4) this.grow();
-    const { lengths, mask } = this;
-    let i = this.home(addr, length);
-    while (lengths[i] !== EMPTY) i = (i + 1) & mask;
-    this.addrs[i] = addr;
-    lengths[i] = length;
-    this.owners[i] = id;
-    this.size++;
-  }
-
-  /** Empties slot `at`, moving later entries of its probe run back so every entry stays reachable from its home. */
-  private remove(at: number): void {
-    const { addrs, lengths, owners, mask } = this;
-    let hole = at;
-    for (let j = (at + 1) & mask; lengths[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.home(addrs[j]!, lengths[j]!);
-      // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
-      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
-      if (stays) continue;
-      addrs[hole] = addrs[j]!;
-      lengths[hole] = lengths[j]!;
-      owners[hole] = owners[j]!;
-      hole = j;
-    }
-    lengths[hole] = EMPTY;
-    this.size--;
-  }
-
-  private grow(): void {
-    const { addrs, lengths, owners } = this;
-    const cap = (this.mask + 1) * 2;
-    this.addrs = new Int32Array(cap);
-    this.lengths = new Int8Array(cap).fill(EMPTY);
-    this.owners = new Int32Array(cap);
-    this.mask = cap - 1;
-    this.size = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      if (lengths[i] !== EMPTY) this.insert(addrs[i]!, lengths[i]!, owners[i]!);
-    }
   }
 }

@@ -1,17 +1,23 @@
-// The desired route table is patched, not rebuilt, when only a few routes
-// change (routes.ts): the patched table and the Adj-RIB-Out's pending work
-// must equal what a full rebuild gives, for any list and any change.
+// The session's route table (routes.ts) follows the controller's route
+// list: a small change is patched in the changed window of the list, a
+// large one walks the whole list, and both must give the same table and
+// tell the Adj-RIB-Out exactly the difference, for any list and any change.
 
 import test from 'ava';
+import bunyan from 'bunyan';
 import fc from 'fast-check';
 import { AdjRibOut } from '../../src/bgp/adj-rib-out.js';
 import { parsePrefix } from '../../src/bgp/prefix.js';
-import { diffRouteLists, patchRouteTable, routeTable } from '../../src/bgp/routes.js';
+import { diffRouteLists, RouteTable } from '../../src/bgp/routes.js';
 import type { RouteSpec } from '../../src/bgp/types.js';
 
 const route = (i: number, hop: number): RouteSpec => ({ prefix: `10.${i >> 8}.${i & 255}.0/24`, nextHop: `172.16.${hop >> 8}.${hop & 255}` });
-const asObject = (t: Map<string, { nextHop: string }>): Record<string, string> =>
-  Object.fromEntries([...t].map(([k, v]) => [k, v.nextHop]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+const asObject = (t: RouteTable): Record<string, string> => Object.fromEntries([...t.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+const tableOf = (routes: readonly RouteSpec[], window?: number): RouteTable => {
+  const t = new RouteTable(window);
+  t.set(routes);
+  return t;
+};
 
 /** A list of distinct prefixes, and an edited copy (removals, insertions, next-hop changes, moves). */
 const scenario = fc
@@ -32,112 +38,105 @@ const scenario = fc
     return { prev, next };
   });
 
-test('a patched table equals a rebuilt one for any list and any edit', (t) => {
+test('a patched table equals one built from the new list, for any list and any edit', (t) => {
   fc.assert(
     fc.property(scenario, ({ prev, next }) => {
-      const table = routeTable(prev);
-      const diff = diffRouteLists(prev, next, 100_000);
-      if (!diff) return false;
-      const touched = patchRouteTable(table, diff);
-      if (!touched) return false;
-      const want = routeTable(next);
-      return JSON.stringify(asObject(table.routes)) === JSON.stringify(asObject(want.routes)) && table.byText.size === want.byText.size;
+      const patched = tableOf(prev, 100_000);
+      patched.set(next);
+      const walked = tableOf(prev, 0);
+      walked.set(next);
+      const want = JSON.stringify(asObject(tableOf(next)));
+      return JSON.stringify(asObject(patched)) === want && JSON.stringify(asObject(walked)) === want && patched.size === next.length;
     }),
   );
   t.pass();
 });
 
-test('after a patch the Adj-RIB-Out sends exactly the difference', (t) => {
+test('after a change, patched or walked, the Adj-RIB-Out sends exactly the difference', (t) => {
   fc.assert(
-    fc.property(scenario, ({ prev, next }) => {
-      const table = routeTable(prev);
-      const rib = new AdjRibOut();
-      rib.setDesired(table.routes);
+    fc.property(scenario, fc.constantFrom(0, 100_000), ({ prev, next }, window) => {
+      const table = tableOf(prev, window);
+      const rib = new AdjRibOut(table);
       rib.start(['ipv4']);
       rib.take(1_000_000); // the initial table is out
-      rib.changed(patchRouteTable(table, diffRouteLists(prev, next, 100_000)!)!);
+      table.set(next);
       const batch = rib.take(1_000_000);
       const before = new Map(prev.map((r) => [r.prefix, r.nextHop]));
       const after = new Map(next.map((r) => [r.prefix, r.nextHop]));
       const announce = [...after].filter(([p, h]) => before.get(p) !== h).map(([p]) => p).sort();
       const withdraw = [...before.keys()].filter((p) => !after.has(p)).sort();
       return (
-        JSON.stringify(batch.announce.map((r) => r.prefix.key).sort()) === JSON.stringify(announce) &&
-        JSON.stringify(batch.withdraw.map((r) => r.prefix.key).sort()) === JSON.stringify(withdraw) &&
-        rib.advertisedCount === next.length
+        JSON.stringify(batch.announce.map((p) => p.key).sort()) === JSON.stringify(announce) &&
+        JSON.stringify(batch.withdraw.map((p) => p.key).sort()) === JSON.stringify(withdraw) &&
+        rib.advertisedCount === next.length &&
+        rib.pendingCount === 0
       );
     }),
   );
   t.pass();
 });
 
-test('a change that spans more than the window asks for a rebuild', (t) => {
+test('a change that spans more than the window is not a patch', (t) => {
   const prev = Array.from({ length: 50 }, (_, i) => route(i, 1));
   const next = prev.map((r) => ({ ...r, nextHop: '192.0.2.9' }));
   t.is(diffRouteLists(prev, next, 10), null);
   t.truthy(diffRouteLists(prev, next, 100));
 });
 
-test('an added route that cannot be advertised makes the patch give up, so the rebuild reports it', (t) => {
+/** A logger whose warnings land in `lines`. */
+function capture(): { log: bunyan; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = bunyan.createLogger({ name: 't', streams: [{ level: 'warn', type: 'raw', stream: { write: (r: object) => lines.push(r as Record<string, unknown>) } }] });
+  return { log, lines };
+}
+
+test('a route that cannot be advertised is logged and left out; the others go in', (t) => {
+  const { log, lines } = capture();
+  const table = new RouteTable();
   const prev = [route(1, 1)];
-  const next = [route(1, 1), { prefix: '10.9.9.0/24', nextHop: 'fd00::1' }];
-  t.is(patchRouteTable(routeTable(prev), diffRouteLists(prev, next, 10)!), null);
+  table.set(prev, log);
+  // Added in a small change, so the patch meets it first and must give way to the walk that reports it.
+  table.set([...prev, { prefix: '10.9.9.0/24', nextHop: 'fd00::1' }, route(2, 2), { prefix: '10.9.8.1/24', nextHop: '172.16.0.1' }], log);
+  t.deepEqual(asObject(table), { '10.0.1.0/24': '172.16.0.1', '10.0.2.0/24': '172.16.0.2' });
+  t.deepEqual(
+    lines.map((l) => [l.msg, l.prefix]),
+    [
+      ['route left out', '10.9.9.0/24'],
+      ['route left out', '10.9.8.1/24'],
+    ],
+  );
+  t.regex(String(lines[0]!.problem), /not of the family/);
+  t.regex(String(lines[1]!.problem), /host bits/);
 });
 
-test('a patch that gives up leaves the table exactly as it was', (t) => {
+test('a prefix listed twice: the later route wins, patched or walked', (t) => {
   const prev = [route(1, 1), route(2, 2)];
-  // Removes route 2 and adds a prefix twice: not a patch.
   const next = [route(1, 1), { prefix: route(3, 0).prefix, nextHop: '172.16.0.3' }, { prefix: route(3, 0).prefix, nextHop: '172.16.0.4' }];
-  const table = routeTable(prev);
-  const before = asObject(table.routes);
-  t.is(patchRouteTable(table, diffRouteLists(prev, next, 10)!), null);
-  t.deepEqual(asObject(table.routes), before);
-  t.is(table.routes.size, 2);
-});
-
-test('a key changed while the table drains is sent with its latest state and never twice in one batch', (t) => {
-  const rib = new AdjRibOut();
-  const table = routeTable(Array.from({ length: 10 }, (_, i) => route(i, 1)));
-  const desired = table.routes;
-  rib.setDesired(desired);
-  rib.start(['ipv4']);
-  const first = rib.take(4);
-  t.is(first.announce.length, 4);
-  // The first route changes its next hop and the last one goes away, mid-drain.
-  const k0 = first.announce[0]!.prefix.key;
-  const k9 = [...desired.keys()][9]!;
-  const before = new Map([
-    [k0, desired.get(k0)],
-    [k9, desired.get(k9)],
-  ]);
-  desired.set(k0, routeTable([{ prefix: k0, nextHop: '192.0.2.1' }]).routes.get(k0)!);
-  desired.delete(k9);
-  rib.changed(before);
-  const sent = new Map<string, string>();
-  for (const r of first.announce) sent.set(r.prefix.key, r.nextHop);
-  for (let batch = rib.take(3); batch.announce.length + batch.withdraw.length > 0; batch = rib.take(3)) {
-    const keys = [...batch.announce, ...batch.withdraw].map((r) => r.prefix.key);
-    t.is(new Set(keys).size, keys.length, 'a key appears once per batch');
-    for (const r of batch.announce) sent.set(r.prefix.key, r.nextHop);
-    t.deepEqual(batch.withdraw, [], 'k9 was never sent, so nothing to withdraw');
+  for (const window of [0, 10]) {
+    const table = tableOf(prev, window);
+    table.set(next);
+    t.deepEqual(asObject(table), { '10.0.1.0/24': '172.16.0.1', '10.0.3.0/24': '172.16.0.4' });
   }
-  t.is(sent.get(k0), '192.0.2.1', 'the peer ends with the latest next hop');
-  t.false(sent.has(k9));
-  t.is(sent.size, 9);
-  t.is(rib.advertisedCount, 9);
-  t.is(rib.pendingCount, 0);
 });
 
-test('routeTable keeps the caller\'s parsed prefix when its key is the prefix text, and parses otherwise', (t) => {
+test('slots of removed routes are reused', (t) => {
+  const table = tableOf(Array.from({ length: 100 }, (_, i) => route(i, 1)));
+  t.is(table.end, 100);
+  table.set(Array.from({ length: 100 }, (_, i) => route(i + 50, 1)));
+  t.is(table.size, 100);
+  t.is(table.end, 100, 'the 50 new routes took the 50 freed slots');
+});
+
+test('the table keeps the caller\'s parsed prefix when its key is the prefix text, and parses otherwise', (t) => {
   const own = parsePrefix('10.1.0.0/16');
   const other = parsePrefix('10.2.0.0/16');
-  const table = routeTable([
+  const table = tableOf([
     { prefix: '10.1.0.0/16', nextHop: '192.0.2.1', parsed: own },
     { prefix: '10.3.0.0/16', nextHop: '192.0.2.1', parsed: other },
   ]);
-  t.is(table.routes.get('10.1.0.0/16')!.prefix, own);
-  const parsed = table.routes.get('10.3.0.0/16')!.prefix;
+  t.is(table.prefixes[table.slotOf(own)], own);
+  const parsed = table.prefixes[table.slotOf(parsePrefix('10.3.0.0/16'))]!;
   t.not(parsed, other);
   t.is(parsed.key, '10.3.0.0/16');
-  t.false(table.routes.has('10.2.0.0/16'));
+  t.is(table.slotOf(other), -1);
 });

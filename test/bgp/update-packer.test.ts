@@ -6,8 +6,8 @@
 // (RFC 4271 §4.3).
 
 import test from 'ava';
-import { OutRoute, type NextHop } from '../../src/bgp/adj-rib-out.js';
 import { ipv4Number, parseAddress, prefixFromNlri, type Prefix } from '../../src/bgp/prefix.js';
+import type { NextHop } from '../../src/bgp/routes.js';
 import { ChunkWriter, packBatch, type PackContext } from '../../src/bgp/update-packer.js';
 import {
   AsPathSegmentType,
@@ -52,30 +52,43 @@ function hop(text: string): NextHop {
   let h = hops.get(text);
   if (!h) {
     const afi = text.includes(':') ? 2 : 1;
-    h = { afi, text, v4: afi === 1 ? ipv4Number(text) : -1 };
+    h = { id: hops.size, afi, text, v4: afi === 1 ? ipv4Number(text) : -1 };
     hops.set(text, h);
   }
   return h;
 }
 
-function v4(i: number, nextHop: string): OutRoute {
+/** A route as the Adj-RIB-Out hands it over: a prefix and its interned next hop. */
+interface Route {
+  readonly prefix: Prefix;
+  readonly hop: NextHop;
+}
+
+/** The batch of these announcements and withdrawals. */
+const batchOf = (announce: readonly Route[], withdraw: readonly Route[] = []) => ({
+  announce: announce.map((r) => r.prefix),
+  hops: announce.map((r) => r.hop),
+  withdraw: withdraw.map((r) => r.prefix),
+});
+
+function v4(i: number, nextHop: string): Route {
   const a = 10 + (i >> 16);
   const b = (i >> 8) & 0xff;
   const c = i & 0xff;
   const prefix: Prefix = { afi: 1, length: 24, bytes: Uint8Array.of(a, b, c), key: `${a}.${b}.${c}.0/24` };
-  return new OutRoute(prefix, hop(nextHop));
+  return { prefix, hop: hop(nextHop) };
 }
 
-function v6(i: number, nextHop: string): OutRoute {
+function v6(i: number, nextHop: string): Route {
   const hi = (i >> 16) & 0xffff;
   const lo = i & 0xffff;
   const bytes = Uint8Array.of(0xfd, 0, 0, 0x10, hi >> 8, hi & 0xff, lo >> 8, lo & 0xff);
-  return new OutRoute(prefixFromNlri(2, 64, bytes), hop(nextHop));
+  return { prefix: prefixFromNlri(2, 64, bytes), hop: hop(nextHop) };
 }
 
-function pack(announce: OutRoute[], withdraw: OutRoute[], ctx: PackContext): Buffer[] {
+function pack(announce: Route[], withdraw: Route[], ctx: PackContext): Buffer[] {
   const w = new ChunkWriter();
-  packBatch({ announce, withdraw }, ctx, w);
+  packBatch(batchOf(announce, withdraw), ctx, w);
   return w.flush();
 }
 
@@ -245,10 +258,10 @@ test('a large attribute block (COMMUNITIES past 255 octets) still packs within 4
 });
 
 test('a mixed batch sends withdrawals first, then announcements grouped by next hop, both families', (t) => {
-  const batch = {
-    withdraw: [v4(1, '172.16.0.1'), v6(1, 'fd00::1')],
-    announce: [v4(2, '172.16.0.1'), v6(2, 'fd00::2'), v4(3, '172.16.0.2'), v4(4, '172.16.0.1')],
-  };
+  const batch = batchOf(
+    [v4(2, '172.16.0.1'), v6(2, 'fd00::2'), v4(3, '172.16.0.2'), v4(4, '172.16.0.1')],
+    [v4(1, '172.16.0.1'), v6(1, 'fd00::1')],
+  );
   const w = new ChunkWriter();
   packBatch(batch, context(4096), w);
   const { updates } = updatesOf(w.flush(), CTX);
@@ -269,7 +282,7 @@ test('a mixed batch sends withdrawals first, then announcements grouped by next 
 test('the ChunkWriter never splits a message across chunks and reports its length', (t) => {
   const w = new ChunkWriter(1000);
   const routes = Array.from({ length: 5000 }, (_, i) => v4(i, '172.16.0.1'));
-  packBatch({ announce: routes, withdraw: [] }, context(4096), w);
+  packBatch(batchOf(routes), context(4096), w);
   const total = w.length;
   const chunks = w.flush();
   t.true(chunks.length > 1);
