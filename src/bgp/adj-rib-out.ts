@@ -62,11 +62,6 @@ export class AdjRibOut implements RouteTableListener {
     table.listener = this;
   }
 
-  /** Routes we want advertised. */
-  get desiredCount(): number {
-    return this.table.size;
-  }
-
   /** Routes the peer has from us on the current connection. */
   get advertisedCount(): number {
     return this.advertised;
