@@ -188,8 +188,18 @@ export function parsePrefix(text: string): Prefix {
       throw new Error(`"${text}" is not a prefix: host bits are set (did you mean ${formatKey(afi, length, maskedCopy(bytes, length))}?)`);
     }
   }
+  if (afi === 1) return ipv4PrefixOf(bytes, length);
   const own = bytes.slice(0, n);
   return { afi, length, bytes: own, key: formatKey(afi, length, own) };
+}
+
+/** The Ipv4Prefix of the first ceil(length/8) octets of `bytes`, bits past `length` cleared. */
+function ipv4PrefixOf(bytes: Uint8Array, length: number): Ipv4Prefix {
+  const n = (length + 7) >> 3;
+  let addr = 0;
+  for (let i = 0; i < 4; i++) addr = (addr << 8) | (i < n ? bytes[i]! : 0);
+  if (length < 32) addr &= ~(0xffffffff >>> length);
+  return new Ipv4Prefix(addr | 0, length, formatIpv4Number(addr) + '/' + length);
 }
 
 function maskedCopy(bytes: Uint8Array, length: number): Uint8Array {
@@ -213,12 +223,7 @@ export function prefixFromNlri(afi: 1 | 2, length: number, bytes: Uint8Array): P
   if (length > MAX_BITS[afi] || length < 0) throw new Error(`prefix length ${length} is too long for AFI ${afi}`);
   const n = (length + 7) >> 3;
   if (bytes.length < n) throw new Error(`prefix /${length} needs ${n} octets, got ${bytes.length}`);
-  if (afi === 1) {
-    let addr = 0;
-    for (let i = 0; i < 4; i++) addr = (addr << 8) | (i < n ? bytes[i] : 0);
-    if (length < 32) addr &= ~(0xffffffff >>> length);
-    return new Ipv4Prefix(addr | 0, length, formatIpv4Number(addr) + '/' + length);
-  }
+  if (afi === 1) return ipv4PrefixOf(bytes, length);
   const own = new Uint8Array(n);
   for (let i = 0; i < n; i++) own[i] = bytes[i];
   if (n > 0) own[n - 1] &= lastOctetMask(length);

@@ -48,22 +48,13 @@ export interface RouteTableListener {
 }
 
 /** Largest changed window of the route list that is patched rather than walked whole. */
-export const PATCH_WINDOW = 1024;
+const PATCH_WINDOW = 1024;
 
 /** Parses a next hop; throws an Error naming the text. */
 function parseNextHop(text: string): NextHop {
   const a = parseAddress(text);
   const canonical = formatAddress(a.afi, a.bytes);
   return { id: -1, afi: a.afi, text: canonical, v4: a.afi === 1 ? ipv4Number(canonical) : -1, packRound: 0, packFirst: null, packGroup: null };
-}
-
-/** The table's form of a parsed prefix: IPv4 always as an Ipv4Prefix, whose number the index uses. */
-function tableForm(p: Prefix): Prefix {
-  if (p.afi === 2 || p instanceof Ipv4Prefix) return p;
-  const b = p.bytes;
-  let addr = 0;
-  for (let i = 0; i < 4; i++) addr = (addr << 8) | (i < b.length ? b[i]! : 0);
-  return new Ipv4Prefix(addr | 0, p.length, p.key);
 }
 
 export class RouteTable {
@@ -113,13 +104,12 @@ export class RouteTable {
     return this.hopList[this.hopIds[slot]!]!;
   }
 
-  /** The slot of the route for this prefix, or -1. */
+  /** The slot of the route for this prefix (as parsePrefix or prefixFromNlri make it), or -1. */
   slotOf(p: Prefix): number {
-    if (p instanceof Ipv4Prefix) return this.v4.get(p.addr, p.length);
-    return p.afi === 2 ? (this.v6.get(p.key) ?? ABSENT) : this.slotOf(tableForm(p));
+    return p instanceof Ipv4Prefix ? this.v4.get(p.addr, p.length) : (this.v6.get(p.key) ?? ABSENT);
   }
 
-  /** The routes, by prefix key, with their next hop text (tests, status). */
+  /** The routes, by prefix key, with their next hop text. */
   entries(): Map<string, string> {
     const out = new Map<string, string>();
     for (let s = 0; s < this.slots; s++) {
@@ -262,7 +252,7 @@ export class RouteTable {
       this.length = scanned.length;
       this.prefix = null;
       return this.v4.get(this.addr, this.length);
-    } else p = tableForm(parsePrefix(r.prefix));
+    } else p = parsePrefix(r.prefix); // IPv4 comes back as an Ipv4Prefix too
     this.prefix = p;
     this.afi = p.afi;
     if (p instanceof Ipv4Prefix) {
