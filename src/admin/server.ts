@@ -9,7 +9,7 @@
 // SessionStatus, which carries no key. Also the mapping SessionStatus ->
 // AdminSession shared by `standalone` and `run`.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Logger from 'bunyan';
 import type { SessionStatus } from '../bgp/index.js';
@@ -147,6 +147,9 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
       send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
     }
   };
+  // node:http is loaded here, not at start: with the endpoint off
+  // (--admin-address off) the process never needs it.
+  const { createServer } = await import('node:http');
   const server = createServer(handle);
   // Probes open short connections; do not let idle keep-alives hold close().
   server.keepAliveTimeout = 5000;

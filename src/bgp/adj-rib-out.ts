@@ -104,7 +104,23 @@ export class AdjRibOut implements RouteTableListener {
     if (!this.negotiated(p)) return;
     // A prefix withdrawn from the table and back before the withdrawal went out: announcing replaces what the peer has.
     this.sent[slot] = this.retired.size > 0 && this.retired.delete(p.key) ? -this.gen : 0;
-    this.enqueue(slot);
+    if (slot === this.table.end - 1) this.sweepToEnd(slot, p);
+    else this.enqueue(slot);
+  }
+
+  /**
+   * Sees that a sweep reaches `slot`, the table's last. Every sweep still
+   * listed is short of the end and runs to the end of the table as it is
+   * when taken, so one that covers the slot's family will; when none does,
+   * one starts at the slot. A table that fills up while the session is
+   * Established (the rest of the configuration arrives after the early
+   * start) thus queues nothing per route: its new slots are walked like an
+   * initial table.
+   */
+  private sweepToEnd(slot: number, p: Prefix): void {
+    const v4 = p.afi === 1;
+    for (const s of this.sweeps) if (v4 ? s.v4 : s.v6) return;
+    this.sweeps.push({ pos: slot, v4: this.v4, v6: this.v6, force: false });
   }
 
   nextHopChanged(slot: number): void {
@@ -205,10 +221,10 @@ export class AdjRibOut implements RouteTableListener {
     this.queue[this.tail++] = slot;
   }
 
-  /** Room in the per-slot arrays for `slots` slots. */
+  /** Room in the per-slot arrays for `slots` slots: as many as the table has room for, so they grow when it does. */
   private fit(slots: number): void {
     if (slots <= this.sent.length) return;
-    const n = Math.max(slots, this.sent.length * 2, 1024);
+    const n = Math.max(slots, this.table.capacity);
     const sent = new Int32Array(n);
     sent.set(this.sent);
     this.sent = sent;

@@ -52,6 +52,17 @@ export class Ipv4PrefixMap {
     this.put(addr, length, value);
   }
 
+  /**
+   * Makes room for `entries` entries in all, at once: a table loaded with
+   * 100,000 prefixes then grows once instead of seven times, and leaves no
+   * outgrown arrays behind.
+   */
+  reserve(entries: number): void {
+    let cap = this.mask + 1;
+    while (entries * 5 > cap * 4) cap *= 2;
+    if (cap > this.mask + 1) this.rehash(cap);
+  }
+
   /** Removes a prefix; false when it was not in the map. */
   delete(addr: number, length: number): boolean {
     const at = this.find(addr, length);
@@ -113,8 +124,11 @@ export class Ipv4PrefixMap {
   }
 
   private grow(): void {
+    this.rehash((this.mask + 1) * 2);
+  }
+
+  private rehash(cap: number): void {
     const { addrs, lengths, values } = this;
-    const cap = (this.mask + 1) * 2;
     this.addrs = new Int32Array(cap);
     this.lengths = new Int8Array(cap).fill(EMPTY);
     this.values = new Int32Array(cap);

@@ -5,7 +5,19 @@
 // run of two or more zero groups shortened to "::", the first on a tie) and
 // §5 (IPv4-mapped addresses end in dotted quad).
 
-import { Address4, Address6 } from 'ip-address';
+import { createRequire } from 'node:module';
+import type * as IpAddress from 'ip-address';
+
+let ipAddressPackage: typeof IpAddress | undefined;
+
+/**
+ * The ip-address package, loaded on first use: plain dotted quads (every
+ * address and pod CIDR of an IPv4 cluster) never need it, and a start
+ * without it loads 100 kB less code.
+ */
+function ipAddress(): typeof IpAddress {
+  return (ipAddressPackage ??= createRequire(import.meta.url)('ip-address') as typeof IpAddress);
+}
 
 export interface Prefix {
   /** 1 = IPv4, 2 = IPv6 (Afi). */
@@ -23,6 +35,8 @@ const ADDRESS_OCTETS = [0, 4, 16] as const;
 
 /** 1 for IPv4 text, 2 for IPv6 text, null when it is neither. */
 export function addressFamily(text: string): 1 | 2 | null {
+  if (ipv4Number(text) >= 0) return 1;
+  const { Address4, Address6 } = ipAddress();
   if (text.includes(':')) return Address6.isValid(text) && !text.includes('/') ? 2 : null;
   return Address4.isValid(text) && !text.includes('/') ? 1 : null;
 }
@@ -38,6 +52,7 @@ export function parseAddress(text: string): { afi: 1 | 2; bytes: Uint8Array } {
   const v4 = parseDottedQuad(text);
   if (v4) return { afi: 1, bytes: v4 };
   try {
+    const { Address4, Address6 } = ipAddress();
     if (text.includes(':')) {
       const a = new Address6(text);
       return { afi: 2, bytes: Uint8Array.from(a.toUnsignedByteArray()) };

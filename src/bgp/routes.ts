@@ -94,6 +94,11 @@ export class RouteTable {
     return this.count;
   }
 
+  /** Slots the table has room for without growing its arrays. */
+  get capacity(): number {
+    return this.prefixes.length;
+  }
+
   /** One past the highest slot ever used: every route sits below. */
   get end(): number {
     return this.slots;
@@ -135,7 +140,14 @@ export class RouteTable {
 
   /** Walks the whole list; touches only the slots whose route changed. */
   private rebuild(routes: readonly RouteSpec[], log?: Logger): void {
-    if (this.count === 0) this.reserve(routes.length);
+    if (this.count === 0) {
+      // A first table is sized whole: its arrays and its IPv4 map grow once,
+      // not step by step, and leave no outgrown copies behind.
+      this.reserve(routes.length);
+      let v4 = 0;
+      for (let i = 0; i < routes.length; i++) if (!routes[i]!.prefix.includes(':')) v4++;
+      this.v4.reserve(v4);
+    }
     const seen = new Uint8Array(this.slots + routes.length);
     // The next hops are numbered again from those the list uses: a slot's
     // number is rewritten when the walk visits it, and the slots it does

@@ -20,6 +20,7 @@ import { adminSession, DEFAULT_ADMIN_ADDRESS, parseAdminAddress, parseHostPort, 
 import type { KubeEndpoint } from '../controller/kube.js';
 import { loadEndpoint } from '../controller/kube-endpoint.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { holdStopSignals } from './stop-signals.js';
 
 interface RunFlags {
   nodeName?: string;
@@ -83,6 +84,7 @@ export function registerRun(program: Command): void {
         return;
       }
 
+      const signals = holdStopSignals();
       const { startAgent } = await import('../controller/agent.js');
       const agent = await startAgent({
         kubeconfig,
@@ -130,7 +132,6 @@ export function registerRun(program: Command): void {
           }
         })();
       };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      signals.ready(shutdown);
     });
 }

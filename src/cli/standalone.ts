@@ -42,6 +42,7 @@ import { Reconciler } from '../controller/reconciler.js';
 import { isError, type Problem } from '../controller/resources.js';
 import type { ParsedObjects } from '../controller/yaml.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { holdStopSignals } from './stop-signals.js';
 import { problemLine } from './validate.js';
 
 interface StandaloneFlags {
@@ -181,6 +182,7 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
   };
   const started: { speaker: Speaker | null } = { speaker: null };
 
+  const signals = holdStopSignals();
   // Start-up: the file must be usable as a whole; the sessions of the
   // BGPPeers that list this node may start while it is parsed (see the top).
   const source = new FileSource({ path: flags.config, log });
@@ -311,6 +313,5 @@ async function standalone(flags: StandaloneFlags): Promise<void> {
       process.stdout.write('', () => process.exit(0));
     })();
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  signals.ready(shutdown);
 }

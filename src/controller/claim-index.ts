@@ -42,6 +42,11 @@ export class ClaimIndex<T extends object> {
     return v === CONTESTED ? undefined : v;
   }
 
+  /** Room for `more` IPv4 claims beyond those held, made at once (a Node with 100,000 pod CIDRs). */
+  reserve(more: number): void {
+    this.v4.reserve(this.v4.size + more);
+  }
+
   /** `owner` claims `cidr`; claiming one prefix twice is one claim. */
   claim(cidr: CIDR, owner: T): void {
     if (cidr.family !== 'ipv4') {

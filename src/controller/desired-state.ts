@@ -21,7 +21,7 @@
 //   name gets the session, the other an InvalidSpec problem.
 // The checks themselves live in validate.ts, shared with `bgp-speaker validate`.
 
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { RouteSpec, SessionSpec } from '../bgp/index.js';
 import { listedSpeakers, rendezvous } from './election.js';
 import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
@@ -71,6 +71,8 @@ export interface DesiredState {
  * practice and never changes for the same address.
  */
 export function routerIdFromIPv6(bytes: Uint8Array): string {
+  // node:crypto is loaded here, for the IPv6-only Node that needs it, not at every start.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const d = createHash('sha256').update(bytes).digest();
   const id: number[] = [d[0]!, d[1]!, d[2]!, d[3]!];
   if (!id.some((x) => x !== 0)) id[3] = 1;

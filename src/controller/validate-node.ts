@@ -155,7 +155,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
     }
   }
 
-  const cidrs: CIDR[] = [];
+  let cidrs: CIDR[] = [];
   let origins: number[] | null = null;
   const spec: unknown = node?.spec;
   if (isObject(spec)) {
@@ -165,6 +165,10 @@ function reduceNode(node: Node, index: number): CheckedNode {
       : spec.podCIDR !== undefined && spec.podCIDR !== null && spec.podCIDR !== ''
         ? [spec.podCIDR]
         : [];
+    // Sized at once and cut to what is kept: pushing 100,000 pod CIDRs one
+    // by one leaves some 25 outgrown arrays for the garbage collector.
+    cidrs = new Array<CIDR>(list.length);
+    let kept = 0;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
       const cidr = typeof c === 'string' ? parseCIDR(c, Ipv4PodRoute) : undefined;
@@ -182,10 +186,11 @@ function reduceNode(node: Node, index: number): CheckedNode {
       }
       if (cidr instanceof Ipv4PodRoute) cidr.nextHop = ipv4!;
       const at = many ? i : -1;
-      if (origins === null && at !== cidrs.length) origins = Array.from(cidrs, (_, k) => k);
-      cidrs.push(cidr);
+      if (origins === null && at !== kept) origins = Array.from({ length: kept }, (_, k) => k);
+      cidrs[kept++] = cidr;
       origins?.push(at);
     }
+    cidrs.length = kept;
   }
   return { name, labels, ready: isReady(node), ipv4, ipv6, cidrs, cidrOrigins: origins, problems: problems ?? NO_PROBLEMS };
 }
@@ -281,7 +286,11 @@ export function selectRoutes(nodes: readonly CheckedNode[], withRoutes = true): 
     const y = nodes[b]!.name;
     return x < y ? -1 : x > y ? 1 : a - b;
   });
-  const routes: RouteSpec[] = [];
+  // Sized at once and cut to what is kept, as the CIDRs of reduceNode.
+  let most = 0;
+  if (withRoutes) for (let i = 0; i < nodes.length; i++) most += nodes[i]!.cidrs.length;
+  const routes = new Array<RouteSpec>(most);
+  let kept = 0;
   const losers: OwnedRoute[] = [];
   let ipv4 = false;
   let ipv6 = false;
@@ -303,9 +312,10 @@ export function selectRoutes(nodes: readonly CheckedNode[], withRoutes = true): 
       const v4 = cidr.family === 'ipv4';
       if (v4) ipv4 = true;
       else ipv6 = true;
-      if (withRoutes) routes.push(routeOfCIDR(cidr, (v4 ? n.ipv4 : n.ipv6)!));
+      if (withRoutes) routes[kept++] = routeOfCIDR(cidr, (v4 ? n.ipv4 : n.ipv6)!);
     }
   }
+  routes.length = kept;
   // Reported in prefix order (a stable sort keeps Node order within a prefix).
   losers.sort((a, b) => compareCIDR(a.cidr, b.cidr));
   const problems = losers.map((r) => duplicateCIDRProblem(r, owner!.get(r.cidr.text)!));

@@ -16,8 +16,9 @@
 // objects (object identity: the checks and the desired state cache per
 // Node object). parseObjects parses everything, for one-off reads.
 
+import { createRequire } from 'node:module';
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import type * as Yaml from 'yaml';
 import { API_VERSION, problem, type Node, type ObjectSet, type Problem } from './resources.js';
 
 const API_VERSIONS: Record<string, string> = { BGPPeer: API_VERSION, Secret: 'v1', Node: 'v1' };
@@ -33,7 +34,10 @@ function firstLine(message: string): string {
 
 /** One document of a file, not parsed yet. */
 export interface YamlDocument {
-  /** The document's text; a leading `---` is blanked out so columns stay those of the file. */
+  /**
+   * The document's text, from its `---` marker on (columns stay those of
+   * the file): a slice of the file's text, not a copy of it.
+   */
   readonly text: string;
   /** The file line (1-based) where the document starts. */
   readonly line: number;
@@ -217,19 +221,36 @@ function splitRange(text: string, from: number, to: number, toIsMarker: boolean,
   }
   marks.forEach((at, i) => {
     const stop = i + 1 < marks.length ? marks[i + 1]! - 1 : end;
-    docs.push({ text: `   ${text.slice(at + 3, stop)}`, line: lineAt(at), index: index + docs.length });
+    docs.push({ text: text.slice(at, stop), line: lineAt(at), index: index + docs.length });
     starts.push(at);
   });
   return { docs, starts, endLine: lineAt(to) };
 }
 
+const NON_SPACE = /\S/g;
+
+/**
+ * Where a document's content starts: the first character that is not
+ * space, outside comment lines and the document's own `---` marker.
+ */
 function contentStart(text: string): { line: number; col: number } {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^(\s*)[^\s#]/.exec(lines[i]!);
-    if (m) return { line: i + 1, col: m[1]!.length + 1 };
+  let from = /^---(?=\s|$)/.test(text) ? 3 : 0;
+  let line = 1;
+  let lineStart = 0;
+  for (;;) {
+    NON_SPACE.lastIndex = from;
+    const m = NON_SPACE.exec(text);
+    if (m === null) return { line: 1, col: 1 };
+    for (let nl = text.indexOf('\n', lineStart); nl !== -1 && nl < m.index; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      lineStart = nl + 1;
+    }
+    if (text.charCodeAt(m.index) !== 35 /* # */) return { line, col: m.index - lineStart + 1 };
+    // A comment line: on from the next one.
+    const nl = text.indexOf('\n', m.index);
+    if (nl < 0) return { line: 1, col: 1 };
+    from = nl + 1;
   }
-  return { line: 1, col: 1 };
 }
 
 /** YAML 1.2 core-schema floats that JSON has no form for. */
@@ -251,6 +272,17 @@ function detached(value: unknown, text: string): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
+let yamlPackage: typeof Yaml | undefined;
+
+/**
+ * The `yaml` package, loaded on first use: only a document that js-yaml
+ * rejects, or one with anchors, needs it, and loading its 260 kB of code
+ * costs every start about 1 MB and some milliseconds.
+ */
+function yamlLib(): typeof Yaml {
+  return (yamlPackage ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+}
+
 function parseDocument(text: string): Parsed {
   const { line, col } = contentStart(text);
   // Anchors and aliases go to the parser that bounds their expansion.
@@ -261,6 +293,7 @@ function parseDocument(text: string): Parsed {
       // fall through: `yaml` says precisely what is wrong
     }
   }
+  const { LineCounter, parseAllDocuments } = yamlLib();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [];

@@ -14,9 +14,9 @@ export interface CliResult {
 }
 
 /** Runs `bgp-speaker <args>` to completion (killed after timeoutMs). */
-export function runCli(args: string[], timeoutMs = 30000): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 30000, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -43,8 +43,8 @@ export interface CliProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
