@@ -5,19 +5,11 @@
 // run of two or more zero groups shortened to "::", the first on a tie) and
 // §5 (IPv4-mapped addresses end in dotted quad).
 
-import { createRequire } from 'node:module';
 import type * as IpAddress from 'ip-address';
+import { onFirstUse } from './lazy.js';
 
-let ipAddressPackage: typeof IpAddress | undefined;
-
-/**
- * The ip-address package, loaded on first use: plain dotted quads (every
- * address and pod CIDR of an IPv4 cluster) never need it, and a start
- * without it loads 100 kB less code.
- */
-function ipAddress(): typeof IpAddress {
-  return (ipAddressPackage ??= createRequire(import.meta.url)('ip-address') as typeof IpAddress);
-}
+/** Plain dotted quads (every address and pod CIDR of an IPv4 cluster) never need it. */
+const ipAddress = onFirstUse<typeof IpAddress>('ip-address');
 
 export interface Prefix {
   /** 1 = IPv4, 2 = IPv6 (Afi). */

@@ -16,9 +16,9 @@
 // Keys never appear in errors or logs: errors name the operation, the peer
 // address and the errno.
 
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { onFirstUse } from './lazy.js';
 
 /** 4 for IPv4 (AF_INET), 6 for IPv6 (AF_INET6). */
 export type IpFamily = 4 | 6;
@@ -81,14 +81,14 @@ interface Libc {
 }
 
 let libc: Libc | null | undefined;
+const loadKoffi = onFirstUse<typeof import('koffi')>('koffi');
 
 function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
   libc = null;
   if (process.platform !== 'linux') return libc;
   try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as typeof import('koffi');
+    const koffi = loadKoffi();
     const lib = koffi.load('libc.so.6');
     libc = {
       socket: lib.func('int socket(int, int, int)'),

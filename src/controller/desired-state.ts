@@ -21,7 +21,7 @@
 //   name gets the session, the other an InvalidSpec problem.
 // The checks themselves live in validate.ts, shared with `bgp-speaker validate`.
 
-import { createRequire } from 'node:module';
+import { onFirstUse } from '../bgp/lazy.js';
 import type { RouteSpec, SessionSpec } from '../bgp/index.js';
 import { listedSpeakers, rendezvous } from './election.js';
 import type { BGPPeer, Node, ObjectSet, Problem, Secret } from './resources.js';
@@ -63,6 +63,9 @@ export interface DesiredState {
   readonly speakerFor: string[];
 }
 
+/** Only the router ID of an IPv6-only Node needs it. */
+const crypto = onFirstUse<typeof import('node:crypto')>('node:crypto');
+
 /**
  * A stable BGP Identifier for a node with only IPv6 addresses: the first four
  * octets of SHA-256 over the address's 16 octets. The identifier must be a
@@ -71,9 +74,7 @@ export interface DesiredState {
  * practice and never changes for the same address.
  */
 export function routerIdFromIPv6(bytes: Uint8Array): string {
-  // node:crypto is loaded here, for the IPv6-only Node that needs it, not at every start.
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  const d = createHash('sha256').update(bytes).digest();
+  const d = crypto().createHash('sha256').update(bytes).digest();
   const id: number[] = [d[0]!, d[1]!, d[2]!, d[3]!];
   if (!id.some((x) => x !== 0)) id[3] = 1;
   return id.join('.');

@@ -285,7 +285,7 @@ class NodeChecks {
     }
     // Indexed: a Node may hold 100,000 pod CIDRs, and an unoptimised for-of makes an object per step.
     const cidrs = checked.cidrs;
-    if (cidrs.length > 1) this.claims.reserve(cidrs.length);
+    this.claims.reserve(cidrs.length);
     for (let i = 0; i < cidrs.length; i++) this.claims.claim(cidrs[i]!, checked);
   }
 

@@ -16,9 +16,9 @@
 // objects (object identity: the checks and the desired state cache per
 // Node object). parseObjects parses everything, for one-off reads.
 
-import { createRequire } from 'node:module';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import type * as Yaml from 'yaml';
+import { onFirstUse } from '../bgp/lazy.js';
 import { API_VERSION, problem, type Node, type ObjectSet, type Problem } from './resources.js';
 
 const API_VERSIONS: Record<string, string> = { BGPPeer: API_VERSION, Secret: 'v1', Node: 'v1' };
@@ -272,16 +272,8 @@ function detached(value: unknown, text: string): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
-let yamlPackage: typeof Yaml | undefined;
-
-/**
- * The `yaml` package, loaded on first use: only a document that js-yaml
- * rejects, or one with anchors, needs it, and loading its 260 kB of code
- * costs every start about 1 MB and some milliseconds.
- */
-function yamlLib(): typeof Yaml {
-  return (yamlPackage ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
-}
+/** Only a document that js-yaml rejects, or one with anchors, needs it (260 kB of code, ~1 MB of RSS). */
+const yamlLib = onFirstUse<typeof Yaml>('yaml');
 
 function parseDocument(text: string): Parsed {
   const { line, col } = contentStart(text);
