@@ -4,15 +4,16 @@
 // handful of socket writes, and connection collision resolution (RFC 4271
 // §6.8) when BIRD dials us while we dial BIRD.
 
-import test from 'ava';
 import { Writable } from 'node:stream';
 import bunyan from 'bunyan';
 import type net from 'node:net';
 import { Speaker, type SessionEvent } from '../../src/bgp/index.js';
 import { dial } from '../../src/bgp/transport.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort, requirePeer, waitFor } from '../peers/index.js';
+import { freePort, requirePeer, testWithPeer, waitFor } from '../peers/index.js';
 import { birdPeer, specFor } from './util.js';
+
+const birdTest = testWithPeer('bird');
 
 function capturingLogger(): { log: bunyan; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -25,7 +26,7 @@ function capturingLogger(): { log: bunyan; lines: Record<string, unknown>[] } {
   return { log: bunyan.createLogger({ name: 'test', level: 'debug', stream }), lines };
 }
 
-test('a ROUTE-REFRESH from BIRD is answered with the whole table again', async (t) => {
+birdTest('a ROUTE-REFRESH from BIRD is answered with the whole table again', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const peer = await birdPeer(t);
   const { bird } = peer;
@@ -46,7 +47,7 @@ test('a ROUTE-REFRESH from BIRD is answered with the whole table again', async (
   t.is(speaker.status()[0]!.establishedCount, 1, 'the refresh did not reset the session');
 });
 
-test('more prefixes from the peer than maxPrefixes ends the session with Cease / Maximum Number of Prefixes Reached', async (t) => {
+birdTest('more prefixes from the peer than maxPrefixes ends the session with Cease / Maximum Number of Prefixes Reached', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const peer = await birdPeer(t, {
     neighbor: { exportRoutes: Array.from({ length: 10 }, (_, i) => ({ prefix: `192.0.2.${i * 16}/28`, nextHop: '198.51.100.1' })) },
@@ -71,7 +72,7 @@ test('more prefixes from the peer than maxPrefixes ends the session with Cease /
   t.is(speaker.status()[0]!.lastError?.reason, 'MaxPrefixesExceeded', 'status keeps the reason');
 });
 
-test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
+birdTest('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const peer = await birdPeer(t);
   const { bird } = peer;
@@ -102,7 +103,7 @@ test('100,000 routes reach BIRD in a handful of socket writes', async (t) => {
   t.log(`${writes} socket writes`);
 });
 
-test('when BIRD dials us while we dial BIRD, collision detection leaves one Established session', async (t) => {
+birdTest('when BIRD dials us while we dial BIRD, collision detection leaves one Established session', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const ourPort = await freePort();
   // BIRD dials our listener (port = ourPort) and accepts on its own.

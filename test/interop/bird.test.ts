@@ -4,12 +4,13 @@
 // without a session reset, and TCP MD5 with right and wrong keys.
 // BIRD's own view (`birdc show route all`, `show protocols all`) is the judge.
 
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Speaker, type SessionEvent, type SessionSpec } from '../../src/bgp/index.js';
 import { silentLogger } from '../../src/log.js';
-import { requirePeer, waitFor, type BirdHandle, sameSessionSince } from '../peers/index.js';
+import { requirePeer, testWithPeer, waitFor, type BirdHandle, sameSessionSince } from '../peers/index.js';
 import { birdPeer, specFor } from './util.js';
+
+const birdTest = testWithPeer('bird');
 
 interface Setup {
   bird: BirdHandle;
@@ -61,7 +62,7 @@ const ROUTES = [
   { prefix: 'fd00:10:244:2::/64', nextHop: 'fd00::12' },
 ];
 
-test('an eBGP session with 2-octet ASNs reaches Established and BIRD holds exactly our routes', async (t) => {
+birdTest('an eBGP session with 2-octet ASNs reaches Established and BIRD holds exactly our routes', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, speaker } = await setup(t, { localAs: 65010, peerAs: 65001, routes: ROUTES });
   const proto = await bird.waitEstablished('ebs', 15000);
@@ -81,7 +82,7 @@ test('an eBGP session with 2-octet ASNs reaches Established and BIRD holds exact
   t.true(status!.negotiated!.gracefulRestart.peer);
 });
 
-test('an iBGP session with a 4-octet ASN sends an empty AS_PATH and LOCAL_PREF 100', async (t) => {
+birdTest('an iBGP session with a 4-octet ASN sends an empty AS_PATH and LOCAL_PREF 100', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const routes = ROUTES.slice(0, 2);
   const { bird } = await setup(t, { localAs: 4200000001, peerAs: 4200000001, routes });
@@ -97,7 +98,7 @@ test('an iBGP session with a 4-octet ASN sends an empty AS_PATH and LOCAL_PREF 1
   t.is(proto.neighborAs, 4200000001);
 });
 
-test('an eBGP session from 4-octet AS 4200000001 puts that ASN in the AS_PATH', async (t) => {
+birdTest('an eBGP session from 4-octet AS 4200000001 puts that ASN in the AS_PATH', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const routes = ROUTES.slice(0, 1);
   const { bird, speaker } = await setup(t, { localAs: 4200000001, peerAs: 65001, routes });
@@ -107,7 +108,7 @@ test('an eBGP session from 4-octet AS 4200000001 puts that ASN in the AS_PATH', 
   t.true(speaker.status()[0]!.negotiated!.as4);
 });
 
-test('a route added later appears and a withdrawn route disappears without a session reset', async (t) => {
+birdTest('a route added later appears and a withdrawn route disappears without a session reset', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, speaker, spec } = await setup(t, { localAs: 65010, peerAs: 65001, routes: ROUTES.slice(0, 2) });
   await bird.waitEstablished('ebs', 15000);
@@ -132,7 +133,7 @@ test('a route added later appears and a withdrawn route disappears without a ses
   t.is(speaker.status()[0]!.establishedCount, 1);
 });
 
-test('TCP MD5 with the right password establishes', async (t) => {
+birdTest('TCP MD5 with the right password establishes', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, speaker } = await setup(t, { localAs: 65010, peerAs: 65001, routes: ROUTES.slice(0, 1), password: 'kube-bgp-S3cret' });
   await bird.waitEstablished('ebs', 15000);
@@ -140,7 +141,7 @@ test('TCP MD5 with the right password establishes', async (t) => {
   t.is(speaker.status()[0]!.state, 'Established');
 });
 
-test('TCP MD5 with a wrong password does not establish and says why', async (t) => {
+birdTest('TCP MD5 with a wrong password does not establish and says why', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, events } = await setup(t, {
     localAs: 65010,
@@ -157,7 +158,7 @@ test('TCP MD5 with a wrong password does not establish and says why', async (t) 
   t.not((await bird.protocol('ebs')).bgpState, 'Established');
 });
 
-test('a peer that uses another AS gets OPEN Message Error / Bad Peer AS and the reason says so', async (t) => {
+birdTest('a peer that uses another AS gets OPEN Message Error / Bad Peer AS and the reason says so', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, address: birdAddress, port, local } = await birdPeer(t, { localAs: 65002 });
   const speaker = new Speaker({ log: silentLogger() });

@@ -3,11 +3,12 @@
 // table (`show bgp ipv4 unicast json`): exact prefixes, next hops including
 // a third-party one, AS_PATH; MD5; graceful restart with the process killed.
 
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { SessionSpec } from '../../src/bgp/index.js';
-import { createLan, requirePeer, startFrr, waitFor, type FrrHandle, type Lan } from '../peers/index.js';
+import { createLan, requirePeer, testWithPeer, startFrr, waitFor, type FrrHandle, type Lan } from '../peers/index.js';
 import { startSpeakerProcess, type SpeakerProcess } from './util.js';
+
+const frrTest = testWithPeer('frr', 'netns');
 
 interface World {
   lan: Lan;
@@ -59,7 +60,7 @@ async function rib(frr: FrrHandle): Promise<Map<string, { nextHop: string; asPat
   return new Map(all.map((p) => [p.prefix, p]));
 }
 
-test('FRR learns our routes with the exact next hops and AS_PATH, over TCP MD5', async (t) => {
+frrTest('FRR learns our routes with the exact next hops and AS_PATH, over TCP MD5', async (t) => {
   if (!requirePeer(t, 'frr', 'netns')) return;
   const w = await world(t, 'frr-Secret-1');
   await w.frr.waitEstablished(w.lan.host('node1').ipv4, 20000);
@@ -75,7 +76,7 @@ test('FRR learns our routes with the exact next hops and AS_PATH, over TCP MD5',
   }
 });
 
-test('FRR keeps our routes stale while the speaker process restarts, then refreshes them', async (t) => {
+frrTest('FRR keeps our routes stale while the speaker process restarts, then refreshes them', async (t) => {
   if (!requirePeer(t, 'frr', 'netns')) return;
   const w = await world(t);
   const node1 = w.lan.host('node1');

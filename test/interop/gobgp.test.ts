@@ -5,11 +5,12 @@
 // (own and third-party), AS_PATH and ORIGIN; changes without a session
 // reset; TCP MD5; graceful restart with the speaker process killed.
 
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { SessionSpec } from '../../src/bgp/index.js';
-import { createLan, requirePeer, startGobgp, waitFor, type GobgpHandle, type Lan } from '../peers/index.js';
+import { createLan, requirePeer, testWithPeer, startGobgp, waitFor, type GobgpHandle, type Lan } from '../peers/index.js';
 import { startSpeakerProcess, type SpeakerProcess } from './util.js';
+
+const gobgpTest = testWithPeer('gobgp', 'netns');
 
 interface World {
   lan: Lan;
@@ -85,7 +86,7 @@ async function waitPrefixes(w: World, prefixes: string[], what: string): Promise
   }, { what, timeoutMs: 20000, intervalMs: 200 });
 }
 
-test('GoBGP learns our IPv4 and IPv6 routes with their own and third-party next hops', async (t) => {
+gobgpTest('GoBGP learns our IPv4 and IPv6 routes with their own and third-party next hops', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const w = await world(t, { localAs: 65010, routes: podRoutes });
   await w.gobgp.waitEstablished(w.lan.host('node1').ipv4, 20000);
@@ -100,7 +101,7 @@ test('GoBGP learns our IPv4 and IPv6 routes with their own and third-party next 
   }
 });
 
-test('GoBGP sees routes change without a session reset, with a 4-octet local ASN', async (t) => {
+gobgpTest('GoBGP sees routes change without a session reset, with a 4-octet local ASN', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const w = await world(t, { localAs: 4200000001, routes: (lan) => podRoutes(lan).slice(0, 1) });
   const addr = w.lan.host('node1').ipv4;
@@ -116,7 +117,7 @@ test('GoBGP sees routes change without a session reset, with a 4-octet local ASN
   t.is(n.uptime, uptime, 'the session was not reset');
 });
 
-test('GoBGP with the right TCP MD5 password establishes, with a wrong one it does not', async (t) => {
+gobgpTest('GoBGP with the right TCP MD5 password establishes, with a wrong one it does not', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const good = await world(t, { localAs: 65010, password: 'R1ght-key', routes: (lan) => podRoutes(lan).slice(0, 1) });
   await good.gobgp.waitEstablished(good.lan.host('node1').ipv4, 20000);
@@ -129,7 +130,7 @@ test('GoBGP with the right TCP MD5 password establishes, with a wrong one it doe
   t.not((await bad.gobgp.neighbor(bad.lan.host('node1').ipv4))?.state, 'ESTABLISHED');
 });
 
-test('GoBGP keeps our routes stale while the speaker restarts and refreshes them after End-of-RIB', async (t) => {
+gobgpTest('GoBGP keeps our routes stale while the speaker restarts and refreshes them after End-of-RIB', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const w = await world(t, { localAs: 65010, routes: podRoutes });
   const node1 = w.lan.host('node1');
@@ -153,7 +154,7 @@ test('GoBGP keeps our routes stale while the speaker restarts and refreshes them
   t.deepEqual(held, podRoutes(w.lan).slice(0, 3).map((r) => r.prefix).sort(), 'exactly the routes the restarted speaker advertises');
 });
 
-test('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a restart, and de-configuring sends Hard Reset', async (t) => {
+gobgpTest('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a restart, and de-configuring sends Hard Reset', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const w = await world(t, { localAs: 65010, grNotification: true, routes: podRoutes });
   const node1 = w.lan.host('node1');
@@ -187,7 +188,7 @@ test('with the RFC 8538 N bit, SIGTERM sends a Cease that GoBGP treats as a rest
   t.deepEqual([...(await w.gobgp.rib('ipv4')), ...(await w.gobgp.rib('ipv6'))], [], 'nothing kept as stale after Hard Reset');
 });
 
-test('a session over IPv6 carries both families to GoBGP with the right next hops', async (t) => {
+gobgpTest('a session over IPv6 carries both families to GoBGP with the right next hops', async (t) => {
   if (!requirePeer(t, 'gobgp', 'netns')) return;
   const w = await world(t, { localAs: 65010, transport: 'ipv6', routes: podRoutes });
   const node1 = w.lan.host('node1');

@@ -5,11 +5,12 @@
 // while the speaker was down. A deliberate removal of the peer (Cease/Peer
 // De-configured) must make BIRD drop the routes at once.
 
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { SessionSpec } from '../../src/bgp/index.js';
-import { requirePeer, waitFor, type BirdHandle } from '../peers/index.js';
+import { requirePeer, testWithPeer, waitFor, type BirdHandle } from '../peers/index.js';
 import { birdPeer, specFor, startSpeakerProcess } from './util.js';
+
+const birdTest = testWithPeer('bird');
 
 const ROUTES = [
   { prefix: '10.244.1.0/24', nextHop: '127.0.0.11' },
@@ -69,17 +70,17 @@ async function restartCycle(t: ExecutionContext, how: 'kill' | 'stop'): Promise<
   t.deepEqual((await ourRoutes(bird)).map((r) => r.prefix).sort(), ['10.244.1.0/24', 'fd00:10:244:1::/64']);
 }
 
-test('a killed speaker leaves its routes stale at the peer and the restarted one refreshes them', async (t) => {
+birdTest('a killed speaker leaves its routes stale at the peer and the restarted one refreshes them', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   await restartCycle(t, 'kill');
 });
 
-test('SIGTERM closes the session so that the peer keeps the routes for the restart time', async (t) => {
+birdTest('SIGTERM closes the session so that the peer keeps the routes for the restart time', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   await restartCycle(t, 'stop');
 });
 
-test('removing the peer from the configuration makes the peer drop our routes at once', async (t) => {
+birdTest('removing the peer from the configuration makes the peer drop our routes at once', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   const { bird, spec } = await setup(t);
   const sp = await startSpeakerProcess([spec]);

@@ -3,14 +3,15 @@
 // must get the NOTIFICATION RFC 4271 §6 prescribes, and the same process
 // must keep its session with a real BIRD up and untouched meanwhile.
 
-import test from 'ava';
 import net from 'node:net';
 import type { SessionSpec } from '../../src/bgp/index.js';
 import { buildOpen } from '../../src/bgp/negotiate.js';
 import { decodeNotification, encodeKeepalive, encodeOpen, Framer, MessageType } from '../../src/bgp/wire/index.js';
-import { freePort, requirePeer, waitFor, sameSessionSince } from '../peers/index.js';
+import { freePort, requirePeer, testWithPeer, waitFor, sameSessionSince } from '../peers/index.js';
 import { hex, MARKER } from '../bgp/wire/helpers.js';
 import { birdPeer, loopbackAddress, startSpeakerProcess } from './util.js';
+
+const birdTest = testWithPeer('bird');
 
 interface Hostile {
   address: string;
@@ -58,7 +59,7 @@ async function hostilePeer(misbehave: (socket: net.Socket) => void): Promise<Hos
 const goodOpen = (as: number, id: string): Buffer =>
   encodeOpen(buildOpen({ localAs: as, routerId: id, holdTime: 90, families: ['ipv4', 'ipv6'], gracefulRestart: { enabled: false, restartTime: 0 }, restarting: false }));
 
-test('hostile peers get the RFC NOTIFICATIONs while the session with BIRD stays up', async (t) => {
+birdTest('hostile peers get the RFC NOTIFICATIONs while the session with BIRD stays up', async (t) => {
   if (!requirePeer(t, 'bird')) return;
   // A real peer whose session must survive everything below.
   const peer = await birdPeer(t);
