@@ -1,6 +1,6 @@
 // `npm run bench`: our speaker side by side with BIRD 2, GoBGP and FRR as
 // senders to one receiving BIRD 2 on loopback. For each workload and sender,
-// several fresh trials; prints medians (min–max) of start -> Established,
+// several fresh trials, taken in turn; prints medians (min–max) of start -> Established,
 // Established -> all routes at the receiver, total, peak RSS and CPU
 // seconds, the ratios ours/BIRD and ours/GoBGP, and the machine. Timings are
 // reported, never judged. See docs/benchmarks.md for how to read them.
@@ -59,33 +59,36 @@ interface Row {
 }
 const rows: Row[] = [];
 
+// Trials go round the senders (trial 1 of each, then trial 2 of each...), so
+// a stretch of load on this shared machine falls on every sender alike.
 for (const wn of workloads) {
   const w = WORKLOADS[wn];
-  for (const sn of senders) {
+  const runs = senders.map((sn) => {
     const sender = SENDER_BY_NAME[sn];
-    const results: TrialResult[] = [];
     let note = '';
-    if (!existsSync(BINARIES[sn])) {
-      note = `${BINARIES[sn]} not installed`;
-    } else if ((w.sessions ?? 1) > 1 && !sender.multiSession) {
-      note = 'not run: this bench configures one session for it';
-    } else {
-      for (let t = 0; t < trials; t++) {
-        try {
-          const r = await runTrial(sender, w, opts.keep);
-          results.push(r);
-          note = r.note ?? '';
-          process.stderr.write(
-            `bench: ${wn} ${sn} #${t + 1}: established ${r.established.toFixed(3)} s, all routes +${r.advertise.toFixed(3)} s, ` +
-              `RSS ${r.peakRssMb.toFixed(1)} MB, CPU ${r.cpuSeconds.toFixed(2)} s\n`,
-          );
-        } catch (err) {
-          note = `failed: ${(err as Error).message.split('\n')[0]}`;
-          process.stderr.write(`bench: ${wn} ${sn} #${t + 1}: ${(err as Error).message}\n`);
-          break;
-        }
+    if (!existsSync(BINARIES[sn])) note = `${BINARIES[sn]} not installed`;
+    else if ((w.sessions ?? 1) > 1 && !sender.multiSession) note = 'not run: this bench configures one session for it';
+    return { sn, sender, note, results: [] as TrialResult[], stopped: note !== '' };
+  });
+  for (let t = 0; t < trials; t++) {
+    for (const run of runs) {
+      if (run.stopped) continue;
+      try {
+        const r = await runTrial(run.sender, w, opts.keep);
+        run.results.push(r);
+        run.note = r.note ?? '';
+        process.stderr.write(
+          `bench: ${wn} ${run.sn} #${t + 1}: established ${r.established.toFixed(3)} s, all routes +${r.advertise.toFixed(3)} s, ` +
+            `RSS ${r.peakRssMb.toFixed(1)} MB, CPU ${r.cpuSeconds.toFixed(2)} s\n`,
+        );
+      } catch (err) {
+        run.note = `failed: ${(err as Error).message.split('\n')[0]}`;
+        run.stopped = true;
+        process.stderr.write(`bench: ${wn} ${run.sn} #${t + 1}: ${(err as Error).message}\n`);
       }
     }
+  }
+  for (const { sn, results, note } of runs) {
     rows.push({
       workload: wn,
       sender: sn,

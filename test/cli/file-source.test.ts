@@ -110,3 +110,24 @@ test('a forced load of an unchanged text applies it again; an unforced one does 
   const again = (await source.load(true))!;
   t.deepEqual(cidrs(again), ['a=10.244.1.0/24']);
 });
+
+test('reloads of a file that grows, shrinks and turns non-ASCII read every byte of it', async (t) => {
+  const nodes = (n: number, label = 'plain') =>
+    Array.from({ length: n }, (_, i) => node(`n${i}`, `10.${(i >> 8) & 255}.${i & 255}.0/24`).replace('metadata: {', `metadata: {annotations: {note: ${label}}, `)).join('---\n');
+  const { path, source } = await setup(t, nodes(3));
+  t.is((await source.load())!.objects.nodes.length, 3);
+  // 1.3 MB: a larger read buffer, and a text of the size Node makes external.
+  await writeFile(path, nodes(9000));
+  let r = (await source.load())!;
+  t.is(r.objects.nodes.length, 9000);
+  t.deepEqual(cidrs(r).at(-1), 'n8999=10.35.39.0/24');
+  await writeFile(path, nodes(2, 'café'));
+  r = (await source.load())!;
+  t.deepEqual(cidrs(r), ['n0=10.0.0.0/24', 'n1=10.0.1.0/24']);
+  t.deepEqual(r.objects.nodes.map((n) => n.metadata.annotations?.note), ['café', 'café']);
+  await writeFile(path, nodes(9000, 'é'));
+  r = (await source.load())!;
+  t.is(r.objects.nodes.length, 9000);
+  t.is(r.objects.nodes[8999]!.metadata.annotations?.note, 'é');
+  t.deepEqual(r.problems, []);
+});
