@@ -3,8 +3,9 @@
 // `{type: Ready, status: "True"}`), plain, single- and double-quoted
 // scalars on one line, comments. It exists for speed: a file of 20,000 Node
 // documents is read in a third of the time js-yaml takes, and the values
-// come out as the store keeps them (flat strings, arrays of their exact
-// length), without the JSON copy yaml.ts makes of js-yaml's values.
+// come out as the store keeps them (flat strings, short ones shared between
+// documents, arrays of their exact length), without the JSON copy yaml.ts
+// makes of js-yaml's values.
 //
 // Anything outside that subset gives NOT_PLAIN, and the caller reads the
 // document with js-yaml as before: anchors, aliases, tags, block scalars
@@ -61,13 +62,54 @@ const SCALAR_STOP = new Uint8Array(128);
 for (const c of ':#') SCALAR_STOP[c.charCodeAt(0)] = CHECK;
 for (const c of ',[]{}') SCALAR_STOP[c.charCodeAt(0)] = FLOW;
 
+/** Not in a Recent table. */
+const MISS: unique symbol = Symbol('miss');
+/** The longest text a Recent table keeps. */
+const RECENT_LENGTH = 32;
+
 /**
- * Keys read before, by a hash of their text: the same few keys come back in
- * every document, and a key found here is neither cut from the text nor
- * checked again, and is a string V8 has already made a property name.
+ * Short texts read before and what they were read as, by a hash of the
+ * text. The same keys and many of the same values (`v1`, `Node`,
+ * `InternalIP`, `True`) come back in every document: one found here is
+ * neither cut from the text nor resolved again, and all documents share one
+ * string for it, as they share JSON.parse's short strings (20,000 Nodes:
+ * ~4 MB less than a string per occurrence).
  */
-const KEY_SLOTS = 1024;
-const keyCache: string[] = new Array<string>(KEY_SLOTS).fill('');
+class Recent {
+  private readonly texts: string[];
+  private readonly values: unknown[];
+  private readonly mask: number;
+
+  constructor(bits: number) {
+    this.texts = new Array<string>(1 << bits).fill('');
+    this.values = new Array<unknown>(1 << bits).fill(MISS);
+    this.mask = (1 << bits) - 1;
+  }
+
+  /** The slot of t[at, end). */
+  slot(t: string, at: number, end: number): number {
+    let h = 0;
+    for (let i = at; i < end; i++) h = (Math.imul(h, 31) + t.charCodeAt(i)) | 0;
+    return (h ^ (h >>> 13)) & this.mask;
+  }
+
+  /** What t[at, end) was read as, if it is the text in `slot`; else MISS. */
+  find(slot: number, t: string, at: number, end: number): unknown {
+    const known = this.texts[slot]!;
+    if (known.length !== end - at) return MISS;
+    for (let i = 0; i < known.length; i++) if (known.charCodeAt(i) !== t.charCodeAt(at + i)) return MISS;
+    return this.values[slot];
+  }
+
+  keep(slot: number, text: string, value: unknown): void {
+    this.texts[slot] = text;
+    this.values[slot] = value;
+  }
+}
+
+const recentKeys = new Recent(10);
+const recentPlain = new Recent(12);
+const recentQuoted = new Recent(10);
 
 /**
  * Characters that cannot start a plain scalar here: YAML's indicators.
@@ -166,8 +208,6 @@ class Reader {
   private next = 0;
   /** Where the last value read by value() ended. */
   private pos = 0;
-  /** The hash of the last key keyEnd found. */
-  private hash = 0;
 
   constructor(private readonly t: string) {}
 
@@ -221,38 +261,59 @@ class Reader {
 
   /**
    * The end of the key at `at` (at its `:`), or -1 if `at` does not start
-   * `key:` followed by a space or the line's end. Leaves the key's hash in `hash`.
+   * `key:` followed by a space or the line's end.
    */
   private keyEnd(at: number): number {
     const t = this.t;
     let i = at;
-    let h = 0;
     for (; i < this.stop; i++) {
       const c = t.charCodeAt(i);
       if (c >= 128 || KEY_CHAR[c] === 0) break;
-      h = (Math.imul(h, 31) + c) | 0;
     }
     if (i === at || i === this.stop || t.charCodeAt(i) !== COLON) return -1;
     if (i + 1 < this.stop && t.charCodeAt(i + 1) !== SPACE) return -1;
-    this.hash = h;
     return i;
   }
 
   /** The key from `at` to `end`, which keyEnd just found. */
   private key(at: number, end: number): string {
-    const slot = (this.hash ^ (this.hash >>> 10)) & (KEY_SLOTS - 1);
-    const known = keyCache[slot]!;
-    if (known.length === end - at) {
-      let i = 0;
-      while (i < known.length && known.charCodeAt(i) === this.t.charCodeAt(at + i)) i++;
-      if (i === known.length) return known;
+    const t = this.t;
+    const short = end - at <= RECENT_LENGTH;
+    const slot = short ? recentKeys.slot(t, at, end) : 0;
+    if (short) {
+      const known = recentKeys.find(slot, t, at, end);
+      if (known !== MISS) return known as string;
     }
-    const k = this.t.slice(at, end);
-    if (end - at > MAX_KEY || this.t.charCodeAt(at) === DASH || implicit(k) !== STRING) giveUp();
-    // The property name V8 makes of it (a string of its own, not a slice of the text).
-    const name = Object.keys({ [k]: 0 })[0]!;
-    keyCache[slot] = name;
+    const k = t.slice(at, end);
+    if (end - at > MAX_KEY || t.charCodeAt(at) === DASH || implicit(k) !== STRING) giveUp();
+    const name = own(k);
+    if (short) recentKeys.keep(slot, name, name);
     return name;
+  }
+
+  /** The plain scalar t[at, end) (not empty), as js-yaml's core schema reads it. */
+  private plain(at: number, end: number): unknown {
+    const t = this.t;
+    if (end - at > RECENT_LENGTH) return plain(t.slice(at, end));
+    const slot = recentPlain.slot(t, at, end);
+    const known = recentPlain.find(slot, t, at, end);
+    if (known !== MISS) return known;
+    const value = plain(t.slice(at, end));
+    // The table's text must not be a slice of this document either.
+    recentPlain.keep(slot, typeof value === 'string' ? value : own(t.slice(at, end)), value);
+    return value;
+  }
+
+  /** A quoted scalar's characters t[at, end) (no escapes in them). */
+  private quoted(at: number, end: number): string {
+    const t = this.t;
+    if (end - at > RECENT_LENGTH) return own(t.slice(at, end));
+    const slot = recentQuoted.slot(t, at, end);
+    const known = recentQuoted.find(slot, t, at, end);
+    if (known !== MISS) return known as string;
+    const value = own(t.slice(at, end));
+    recentQuoted.keep(slot, value, value);
+    return value;
   }
 
   /** A block node starting at `at` on the current line, at column `indent`. */
@@ -330,17 +391,22 @@ class Reader {
     if (c === QUOTE) {
       const close = t.indexOf('"', at + 1);
       if (close < 0 || close >= this.stop) giveUp();
-      const s = t.slice(at + 1, close);
-      if (s.includes('\\')) giveUp();
+      const slash = t.indexOf('\\', at + 1);
+      if (slash >= 0 && slash < close) giveUp();
       this.pos = this.after(close + 1);
-      return own(s);
+      return this.quoted(at + 1, close);
     }
     if (c === APOSTROPHE) {
+      let close = t.indexOf("'", at + 1);
+      if (close < 0 || close >= this.stop) giveUp();
+      if (t.charCodeAt(close + 1) !== APOSTROPHE) {
+        this.pos = this.after(close + 1);
+        return this.quoted(at + 1, close);
+      }
+      // `''` is a quote.
       let s = '';
       let from = at + 1;
       for (;;) {
-        const close = t.indexOf("'", from);
-        if (close < 0 || close >= this.stop) giveUp();
         s += t.slice(from, close);
         if (t.charCodeAt(close + 1) !== APOSTROPHE) {
           this.pos = this.after(close + 1);
@@ -348,6 +414,8 @@ class Reader {
         }
         s += "'";
         from = close + 2;
+        close = t.indexOf("'", from);
+        if (close < 0 || close >= this.stop) giveUp();
       }
     }
     if (isIndicator(c)) giveUp();
@@ -372,7 +440,7 @@ class Reader {
     let e = i;
     while (t.charCodeAt(e - 1) === SPACE) e--;
     this.pos = i;
-    return plain(t.slice(at, e));
+    return this.plain(at, e);
   }
 
   /** Past the spaces from `i` on the current line. */
