@@ -33,8 +33,12 @@ function giveUp(): never {
 const AWKWARD = /[\x00-\x09\x0B-\x1F\x7F-\x9F\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/;
 /** A plain decimal that js-yaml reads as the same number. */
 const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
-/** Every plain scalar js-yaml's int or float types could take (and more). */
-const NUMBERISH = /^[-+]?(?:[0-9][0-9a-zA-Z_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9a-zA-Z_]+(?:[eE][-+]?[0-9]+)?)$/;
+/**
+ * Every plain scalar js-yaml's int or float types could take (and more):
+ * 0x / 0o / 0b numbers, decimals with a fraction or an exponent, `.inf`,
+ * `.nan`. Not `7901212Ki` or `5.15.0-105`, which are strings.
+ */
+const NUMBERISH = /^[-+]?(?:0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9_]*)?|\.[0-9_]+(?:[eE][-+]?[0-9_]*)?|\.[a-zA-Z]+)$/;
 
 const SPACE = 32;
 const COLON = 58;

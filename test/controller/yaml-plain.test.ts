@@ -100,12 +100,12 @@ function render(t: Tree, l: Layout): string {
 const SAFE_TOKENS = [
   'v1', 'Node', 'node-1', 'network.openyurt.io/v1alpha1', '10.244.1.0/24', '172.16.0.11', 'fd00:10:244:1::/64',
   'InternalIP', 'all()', 'alibabacloud.com/nodepool-id=npxxx', 'a b  c', 'x:y', 'a#b', 'http://h/p?q=1',
-  'ünïcödé ✓', 'a very long value of many words', 'it\'s',
+  'ünïcödé ✓', 'a very long value of many words', 'it\'s', '7901212Ki', '5.15.0-105-generic', 'containerd://1.7.13',
 ];
 /** Plain scalars that resolve to something else than a string, or to one only by luck. */
 const TYPED_TOKENS = ['65010', '0', '4294967295', 'true', 'False', 'TRUE', 'null', 'Null', '~', 'yes', 'on', 'nulls', 'truth'];
 const TRICKY_TOKENS = [
-  '', '010', '0x1F', '0o17', '0b101', '1e3', '1.5', '-1', '+1', '.5', '.inf', '-.Inf', '.NaN', '1_000', '12345678901234567890',
+  '', '1.29', '0X1F', '1e', '010', '0x1F', '0o17', '0b101', '1e3', '1.5', '-1', '+1', '.5', '.inf', '-.Inf', '.NaN', '1_000', '12345678901234567890',
   '1.2.3', '1.', '0.0.0.0', '- x', '-x', '?x', ':x', 'a: b', 'a :b', 'a #b', '#x', '[x', ']x', '{x', '}x', 'x,y',
   '&a x', '*a', '!t x', '!!str x', '|', '>', '%x', '@x', '`x', '\'', '"', 'a\\b', 'a"b', '...', '---', ' x', 'x ',
   '__proto__', 'toString', '\u0085', '\u00a0x', '\u2028',
@@ -219,6 +219,7 @@ test('the documents of the examples and fixtures: read as js-yaml reads them, th
     'examples/bgppeer.yaml', 'examples/secret.yaml', 'test/controller/fixtures/good.yaml',
     'test/controller/fixtures/bad-objects.yaml', 'test/controller/fixtures/bad-nodes.yaml',
     'test/controller/fixtures/bad-peer.yaml', 'test/controller/fixtures/bad-syntax.yaml',
+    'test/controller/fixtures/kubectl-nodes.yaml',
   ];
   let read = 0;
   for (const file of files) {
@@ -229,7 +230,7 @@ test('the documents of the examples and fixtures: read as js-yaml reads them, th
       t.deepEqual(got, reference(d.text), `${file}:${d.line}`);
     }
   }
-  for (const file of ['examples/bgppeer.yaml', 'examples/secret.yaml', 'test/controller/fixtures/good.yaml']) {
+  for (const file of ['examples/bgppeer.yaml', 'examples/secret.yaml', 'test/controller/fixtures/good.yaml', 'test/controller/fixtures/kubectl-nodes.yaml']) {
     for (const d of splitDocuments(readFileSync(file, 'utf8'))) {
       if (reference(d.text) != null) t.not(readPlainYaml(d.text), NOT_PLAIN, `${file}:${d.line} is plain YAML`);
     }
