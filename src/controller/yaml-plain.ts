@@ -105,9 +105,20 @@ class Recent {
     return this.values[slot];
   }
 
-  keep(slot: number, text: string, value: unknown): void {
+  /**
+   * What t[at, end) reads as: the value kept for it, or what `read` makes of
+   * the text (a string of its own, not a slice of the document), kept now.
+   */
+  get(t: string, at: number, end: number, read: (text: string) => unknown): unknown {
+    if (end - at > RECENT_LENGTH) return read(own(t.slice(at, end)));
+    const slot = this.slot(t, at, end);
+    const known = this.find(slot, t, at, end);
+    if (known !== MISS) return known;
+    const text = own(t.slice(at, end));
+    const value = read(text);
     this.texts[slot] = text;
     this.values[slot] = value;
+    return value;
   }
 }
 
@@ -175,10 +186,19 @@ function implicit(s: string): null | boolean | number | typeof STRING {
   }
 }
 
-function plain(s: string): unknown {
-  const v = implicit(s);
-  return v === STRING ? own(s) : v;
+/** A plain scalar's value. */
+function plain(text: string): unknown {
+  const v = implicit(text);
+  return v === STRING ? text : v;
 }
+
+/** A key: a plain scalar that reads as a string, without a leading `-`. */
+function key(text: string): string {
+  if (text.length > MAX_KEY || text.charCodeAt(0) === DASH || implicit(text) !== STRING) giveUp();
+  return text;
+}
+
+const quoted = (text: string): string => text;
 
 /** The longest key js-yaml takes without an explicit `?`. */
 const MAX_KEY = 1024;
@@ -281,43 +301,7 @@ class Reader {
 
   /** The key from `at` to `end`, which keyEnd just found. */
   private key(at: number, end: number): string {
-    const t = this.t;
-    const short = end - at <= RECENT_LENGTH;
-    const slot = short ? recentKeys.slot(t, at, end) : 0;
-    if (short) {
-      const known = recentKeys.find(slot, t, at, end);
-      if (known !== MISS) return known as string;
-    }
-    const k = t.slice(at, end);
-    if (end - at > MAX_KEY || t.charCodeAt(at) === DASH || implicit(k) !== STRING) giveUp();
-    const name = own(k);
-    if (short) recentKeys.keep(slot, name, name);
-    return name;
-  }
-
-  /** The plain scalar t[at, end) (not empty), as js-yaml's core schema reads it. */
-  private plain(at: number, end: number): unknown {
-    const t = this.t;
-    if (end - at > RECENT_LENGTH) return plain(t.slice(at, end));
-    const slot = recentPlain.slot(t, at, end);
-    const known = recentPlain.find(slot, t, at, end);
-    if (known !== MISS) return known;
-    const value = plain(t.slice(at, end));
-    // The table's text must not be a slice of this document either.
-    recentPlain.keep(slot, typeof value === 'string' ? value : own(t.slice(at, end)), value);
-    return value;
-  }
-
-  /** A quoted scalar's characters t[at, end) (no escapes in them). */
-  private quoted(at: number, end: number): string {
-    const t = this.t;
-    if (end - at > RECENT_LENGTH) return own(t.slice(at, end));
-    const slot = recentQuoted.slot(t, at, end);
-    const known = recentQuoted.find(slot, t, at, end);
-    if (known !== MISS) return known as string;
-    const value = own(t.slice(at, end));
-    recentQuoted.keep(slot, value, value);
-    return value;
+    return recentKeys.get(this.t, at, end, key) as string;
   }
 
   /** A block node starting at `at` on the current line, at column `indent`. */
@@ -398,14 +382,14 @@ class Reader {
       const slash = t.indexOf('\\', at + 1);
       if (slash >= 0 && slash < close) giveUp();
       this.pos = this.after(close + 1);
-      return this.quoted(at + 1, close);
+      return recentQuoted.get(t, at + 1, close, quoted) as string;
     }
     if (c === APOSTROPHE) {
       let close = t.indexOf("'", at + 1);
       if (close < 0 || close >= this.stop) giveUp();
       if (t.charCodeAt(close + 1) !== APOSTROPHE) {
         this.pos = this.after(close + 1);
-        return this.quoted(at + 1, close);
+        return recentQuoted.get(t, at + 1, close, quoted) as string;
       }
       // `''` is a quote.
       let s = '';
@@ -444,7 +428,8 @@ class Reader {
     let e = i;
     while (t.charCodeAt(e - 1) === SPACE) e--;
     this.pos = i;
-    return this.plain(at, e);
+    // A plain scalar (not empty), as js-yaml's core schema reads it.
+    return recentPlain.get(t, at, e, plain);
   }
 
   /** Past the spaces from `i` on the current line. */
