@@ -1,9 +1,10 @@
 // `npm run bench`: our speaker side by side with BIRD 2, GoBGP and FRR as
 // senders to one receiving BIRD 2 on loopback. For each workload and sender,
-// several fresh trials, taken in turn; prints medians (min–max) of start -> Established,
-// Established -> all routes at the receiver, total, peak RSS and CPU
-// seconds, the ratios ours/BIRD and ours/GoBGP, and the machine. Timings are
-// reported, never judged. See docs/benchmarks.md for how to read them.
+// several fresh trials, the senders taken in turn; prints medians (min–max)
+// of start -> Established, Established -> all routes at the receiver,
+// total, peak RSS and CPU seconds, the ratios ours/BIRD and ours/GoBGP, and
+// the machine. Timings are reported, never judged. See docs/benchmarks.md
+// for how to read them.
 //
 //   node dist/bench/run.js [--trials 3] [--workloads W1-100k,W2-5k,W2-20k] [--big]
 //                          [--senders ours,bird,gobgp,frr] [--out FILE] [--keep] [--profile DIR]
