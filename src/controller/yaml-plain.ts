@@ -223,7 +223,7 @@ function setKey(obj: Record<string, unknown>, key: string, value: unknown): void
 }
 
 class Reader {
-  /** The current line: its start, the end of its content (trailing spaces cut) and its end (the newline or the text's end). */
+  /** The current line: its start, and the end of its content (trailing spaces cut). */
   private start = 0;
   private stop = 0;
   /** Where the current node starts, and its column; -1 at the end of the text. */
@@ -334,8 +334,7 @@ class Reader {
       const k = this.keyEnd(this.at);
       if (k < 0) giveUp();
       const key = this.key(this.at, k);
-      let v = k + 1;
-      while (v < this.stop && this.t.charCodeAt(v) === SPACE) v++;
+      const v = this.after(k + 1);
       setKey(obj, key, this.restIsEmpty(v) ? this.below(col, true) : this.inline(v));
       if (this.indent > col) giveUp();
       if (this.indent < col) return obj;
@@ -347,15 +346,13 @@ class Reader {
     const from = items.length;
     for (;;) {
       if (!this.isEntry(this.at)) break;
-      let v = this.at + 1;
-      while (v < this.stop && this.t.charCodeAt(v) === SPACE) v++;
+      const v = this.after(this.at + 1);
       if (this.restIsEmpty(v)) {
         const item = this.below(col, false);
         // js-yaml takes an entry further left after an empty one into this sequence.
         if (item === null && this.indent >= 0 && this.indent < col && this.isEntry(this.at)) giveUp();
         items.push(item);
-      }
-      else if (this.isEntry(v)) giveUp();
+      } else if (this.isEntry(v)) giveUp();
       else if (this.keyEnd(v) >= 0) {
         this.at = v;
         this.indent = v - this.start;
