@@ -175,8 +175,9 @@ export class RouteTable {
         }
         let slot = this.locate(r);
         if (this.afi !== hop.afi) throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
+        // A slot this walk already set (a prefix listed twice) has its number from the new list.
         if (slot < 0) slot = this.insert(r.prefix, hop);
-        else this.setHop(slot, hop, old);
+        else this.setHop(slot, hop, seen[slot] === 1 ? this.hopList : old);
         seen[slot] = 1;
       } catch (err) {
         log?.warn({ prefix: r.prefix, nextHop: r.nextHop, problem: (err as Error).message }, 'route left out');
@@ -326,7 +327,7 @@ export class RouteTable {
   }
 }
 
-/** Where two route lists differ: everything before `start` and after the common tail is equal. */
+/** Where two route lists differ: the routes of the changed window, removed from the old list and added in the new. */
 export interface RouteListDiff {
   readonly removed: readonly RouteSpec[];
   readonly added: readonly RouteSpec[];

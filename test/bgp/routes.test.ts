@@ -119,6 +119,25 @@ test('a prefix listed twice: the later route wins, patched or walked', (t) => {
   }
 });
 
+test('a prefix listed twice in a walked list: the peer is sent the route that wins, and nothing is logged', (t) => {
+  const { log, lines } = capture();
+  // First table, then a change: each time the second route for 10.0.1.0/24 wins.
+  const table = new RouteTable(0);
+  const rib = new AdjRibOut(table);
+  rib.start(['ipv4']);
+  table.set([route(1, 1), route(1, 2)], log);
+  const first = rib.take(1_000_000);
+  t.deepEqual(first.announce.map((p, i) => [p.key, first.hops[i]!.text]), [['10.0.1.0/24', '172.16.0.2']]);
+  table.set([route(2, 2), route(1, 2), route(1, 1)], log);
+  const second = rib.take(1_000_000);
+  t.deepEqual(
+    second.announce.map((p, i) => [p.key, second.hops[i]!.text]).sort(),
+    [['10.0.1.0/24', '172.16.0.1'], ['10.0.2.0/24', '172.16.0.2']],
+  );
+  t.deepEqual(asObject(table), { '10.0.1.0/24': '172.16.0.1', '10.0.2.0/24': '172.16.0.2' });
+  t.deepEqual(lines, []);
+});
+
 test('slots of removed routes are reused', (t) => {
   const table = tableOf(Array.from({ length: 100 }, (_, i) => route(i, 1)));
   t.is(table.end, 100);
