@@ -311,15 +311,24 @@ class NodeChecks {
     }
     const out = validateObjects({ bgpPeers: objects.bgpPeers, secrets: objects.secrets, nodes: [] });
     for (const t of this.troubled.values()) out.push(...t.problems);
+    // As selectRoutes: the first name keeps the prefix, the others are
+    // reported. Each losing Node's CIDRs are walked once, for all its
+    // contested prefixes (a Node copied under another name loses them all).
+    const lost = new Map<CheckedNode, Map<string, string>>();
     for (const [prefix, claimants] of this.claims.contested) {
-      // As selectRoutes: the first name keeps the prefix, the others are reported.
       const winner = claimants.reduce((a, b) => (b.name < a.name ? b : a)).name;
       for (const n of claimants) {
         if (n.name === winner) continue;
-        n.cidrs.forEach((cidr, i) => {
-          if (cidr.text === prefix) out.push(duplicateCIDRProblem({ node: n.name, owner: n, index: i, cidr }, winner));
-        });
+        let prefixes = lost.get(n);
+        if (!prefixes) lost.set(n, (prefixes = new Map()));
+        prefixes.set(prefix, winner);
       }
+    }
+    for (const [n, prefixes] of lost) {
+      n.cidrs.forEach((cidr, i) => {
+        const winner = prefixes.get(cidr.text);
+        if (winner !== undefined) out.push(duplicateCIDRProblem({ node: n.name, owner: n, index: i, cidr }, winner));
+      });
     }
     return sortProblems(out);
   }
