@@ -14,7 +14,7 @@ const CONTESTED = -2;
 
 export class ClaimIndex<T extends object> {
   private readonly v4: Ipv4PrefixMap;
-  /** Owner -> its number in `owners`; numbers of forgotten owners are reused. */
+  /** Owner -> its number (its place in `byId`); numbers of forgotten owners are reused. */
   private readonly ids = new Map<T, number>();
   private readonly byId: (T | undefined)[] = [];
   private readonly freeIds: number[] = [];

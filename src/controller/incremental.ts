@@ -3,8 +3,10 @@
 // per change that does not grow with the number of Nodes. Nodes live in a
 // NodeIndex (node-index.ts), which re-derives only the Nodes that changed;
 // BGPPeers and Secrets are few and are held as lists, each BGPPeer checked
-// once per object. Feed it whole object sets (set: the YAML source, tests),
-// or single Node changes (putNode/deleteNode: informer events).
+// once per object. Feed it BGPPeers and Secrets (setBgpPeers, setSecrets)
+// and Nodes whole (replaceNodes) or one at a time (putNode/deleteNode:
+// informer events, and the reconciler's patches of the YAML source's Node
+// list); set takes a whole object set (tests).
 
 import type { DesiredState, DesiredStateOptions } from './desired-state.js';
 import { desiredStateOf } from './desired-state.js';

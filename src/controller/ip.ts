@@ -6,7 +6,7 @@
 // address means the same thing to the controller and on the wire.
 
 import { formatAddress, parseAddress } from '../bgp/index.js';
-import { canonicalIpv4Prefix, Ipv4Prefix, type Prefix } from '../bgp/prefix.js';
+import { canonicalIpv4Prefix, Ipv4Prefix } from '../bgp/prefix.js';
 
 export interface IP {
   readonly family: 'ipv4' | 'ipv6';
@@ -98,11 +98,6 @@ export function ipv4CidrAddress(cidr: CIDR): number {
   if (cidr instanceof Ipv4Cidr) return cidr.addr;
   const a = cidr.address;
   return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
-}
-
-/** The protocol's prefix object of a CIDR, when it has one (canonical IPv4). */
-export function prefixOfCIDR(cidr: CIDR): Prefix | undefined {
-  return cidr instanceof Ipv4Cidr ? cidr : undefined;
 }
 
 /**

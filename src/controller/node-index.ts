@@ -25,10 +25,9 @@
 import type { RouteSpec } from '../bgp/index.js';
 import type { NodeView, SelectedRoutes } from './desired-state.js';
 import { isReady, rendezvous } from './election.js';
-import type { CIDR } from './ip.js';
 import type { Node, Problem } from './resources.js';
 import { matches, type Selector } from './selector.js';
-import { checkNode, duplicateCIDRProblem, routeOfCIDR, routeOrder, type CheckedNode } from './validate-node.js';
+import { checkNode, duplicateCIDRProblem, routeOfCIDR, routeOrder, type CheckedNode, type OwnedRoute } from './validate-node.js';
 
 /** The name checkNode gives the Node at position `index` of a list. */
 function nameOf(raw: Node, index: number): string {
@@ -51,12 +50,7 @@ interface Entry {
  * positions do. Claims on one prefix are kept in routeOrder: the first wins,
  * as in selectRoutes.
  */
-interface Claim {
-  readonly node: string;
-  readonly position: number;
-  readonly index: number;
-  readonly owner: CheckedNode;
-  readonly cidr: CIDR;
+interface Claim extends OwnedRoute {
   readonly route: RouteSpec;
 }
 

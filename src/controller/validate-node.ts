@@ -11,7 +11,7 @@
 
 import type { RouteSpec } from '../bgp/index.js';
 import { Ipv4Prefix } from '../bgp/prefix.js';
-import { compareCIDR, Ipv4Cidr, ipv4CidrAddress, parseCIDR, parseIP, prefixOfCIDR, type CIDR } from './ip.js';
+import { compareCIDR, Ipv4Cidr, ipv4CidrAddress, parseCIDR, parseIP, type CIDR } from './ip.js';
 import { problem, type Node, type Problem } from './resources.js';
 import { labelKeyError, labelValueError } from './selector.js';
 import { isReady } from './election.js';
@@ -66,10 +66,10 @@ class Ipv4PodRoute extends Ipv4Cidr implements RouteSpec {
   }
 }
 
-/** The route of a pod CIDR, with the speaker's prefix object when the CIDR is one. */
+/** The route of a pod CIDR: the CIDR itself when it is one (canonical IPv4, see Ipv4PodRoute). */
 export function routeOfCIDR(cidr: CIDR, nextHop: string): RouteSpec {
   if (cidr instanceof Ipv4PodRoute && cidr.nextHop === nextHop) return cidr;
-  return { prefix: cidr.text, nextHop, parsed: prefixOfCIDR(cidr) };
+  return { prefix: cidr.text, nextHop };
 }
 
 /** Problems of a Node's label keys and values (Kubernetes syntax); validateObjects only. */
@@ -195,7 +195,7 @@ function reduceNode(node: Node, index: number): CheckedNode {
   return { name, labels, ready: isReady(node), ipv4, ipv6, cidrs, cidrOrigins: origins, problems: problems ?? NO_PROBLEMS };
 }
 
-/** One pod CIDR of one Node, as claimed for a route (node-index.ts keeps these). */
+/** One pod CIDR of one Node, as claimed for a route (node-index.ts keeps these, with the route). */
 export interface OwnedRoute {
   readonly node: string;
   /** Position of the node in the list the route came from (orders Nodes that share a name). */

@@ -9,7 +9,7 @@
 // manifests are) is read by yaml-plain.ts, three times faster; the others
 // by js-yaml, and those js-yaml rejects or that have anchors by `yaml`.
 //
-// Split and parse are separate steps (splitDocuments, parseDocuments) so a
+// Split and parse are separate steps (DocumentStore.split and .parse) so a
 // caller can parse some documents first (standalone's early start parses
 // the BGPPeers, Secrets and its own Node before the other Nodes). A file
 // that is read again and again (the file source) goes through a
@@ -66,7 +66,7 @@ export function parseObjects(text: string, source: string): ParsedObjects {
  * parseObjects for some documents of a file (in file order): the objects
  * they hold and their problems, with file positions.
  */
-export function parseDocuments(docs: readonly YamlDocument[], source: string): ParsedObjects {
+function parseDocuments(docs: readonly YamlDocument[], source: string): ParsedObjects {
   return assemble(docs, docs.map((d) => parseDocument(d.text)), source);
 }
 
