@@ -1,5 +1,5 @@
 // The Adj-RIB-Out against a model of the peer (RFC 4271 §9.2): after any
-// sequence of table replacements, in-place patches, partial takes,
+// sequence of table changes (patched or walked, by the window), partial takes,
 // ROUTE-REFRESH and reconnects, what the peer holds (the announcements and
 // withdrawals applied in order) equals the desired table once everything
 // is taken; a batch never names a key twice; a withdrawal only names a
@@ -17,7 +17,7 @@ const hopOf = (i: number, h: number, alt: boolean): string =>
   i % 2 === 0 ? `172.16.0.${h + 1}` : alt ? `FD00:0:0::${h + 1}` : `fd00::${h + 1}`;
 const canonicalHop = (text: string): string => text.replace('FD00:0:0::', 'fd00::');
 
-/** A route list: for each id present, one of three next hops. */
+/** A route list: for each id present, one of three next hops (IPv6 ones in either spelling). */
 const routeList = fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 }), fc.boolean()), { maxLength: 30 }).map((xs) => {
   const seen = new Map<number, [number, boolean]>();
   for (const [i, h, alt] of xs) seen.set(i, [h, alt]);

@@ -1,7 +1,8 @@
-// The real kubectl (/usr/bin/kubectl) against the test API server: discovery
-// falls back from aggregated discovery, `get bgppeer` prints the CRD's
-// columns from server-side Tables, `describe` shows status and the events of
-// the BGPPeer, and `get events --field-selector` filters on the server.
+// The real kubectl (KUBECTL_BIN, default /usr/bin/kubectl) against the test
+// API server: discovery falls back from aggregated discovery, `get bgppeer`
+// prints the CRD's columns from server-side Tables, `describe` shows status
+// and the events of the BGPPeer, and `get events --field-selector` filters
+// on the server.
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,12 +11,11 @@ import { bgpPeer, serverFor } from './helpers.js';
 import { KUBECTL, requirePeer, testWithPeer } from '../peers/available.js';
 
 const run = promisify(execFile);
-const kubectlPath = KUBECTL;
 const maybe = testWithPeer('kubectl');
 
 // Async on purpose: the server runs in this process, a synchronous child would block it.
 async function kubectl(s: ApiServer, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', s.kubeconfigPath, ...args], { timeout: 30000 });
+  const { stdout } = await run(KUBECTL, ['--kubeconfig', s.kubeconfigPath, ...args], { timeout: 30000 });
   return stdout;
 }
 
@@ -122,7 +122,7 @@ maybe('kubectl get events --field-selector lists only the events of that object'
     ['Normal', 'Established', 'bgppeer/peer', 'session with 172.16.0.1 established'],
     ['Warning', 'FailedEstablish', 'bgppeer/peer', 'connect to 172.16.0.1:179 refused'],
   ]);
-  const none = await run(kubectlPath, ['--kubeconfig', s.kubeconfigPath, 'get', 'events', '--field-selector', 'involvedObject.name=nothing']);
+  const none = await run(KUBECTL, ['--kubeconfig', s.kubeconfigPath, 'get', 'events', '--field-selector', 'involvedObject.name=nothing']);
   t.regex(none.stderr, /No resources found in default namespace/);
 });
 

@@ -7,7 +7,7 @@ import test, { type ExecutionContext, type TestFn } from 'ava';
 
 export type PeerName = 'bird' | 'gobgp' | 'frr' | 'netns' | 'tcpdump' | 'kubectl';
 
-/** kubectl, which `kubectl describe bgppeer` tests run against the test API server. */
+/** kubectl, for the tests run against the test API server. */
 export const KUBECTL = process.env.KUBECTL_BIN ?? '/usr/bin/kubectl';
 
 const binaries: Record<PeerName, string[]> = {
