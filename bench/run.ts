@@ -1,13 +1,15 @@
 // `npm run bench`: our speaker side by side with BIRD 2, GoBGP and FRR as
-// senders to one receiving BIRD 2 on loopback. For each workload and sender,
-// several fresh trials, the senders taken in turn; prints medians (min–max)
-// of start -> Established, Established -> all routes at the receiver,
-// total, peak RSS and CPU seconds, the ratios ours/BIRD and ours/GoBGP, and
+// senders to one receiving BIRD 2 on loopback, and the `floor` sender, which
+// writes a table packed before the session opens, so its figure is the
+// receiver's own time. For each workload and sender, several fresh trials,
+// the senders taken in turn; prints medians (min–max) of start ->
+// Established, Established -> all routes at the receiver, total, peak RSS
+// and CPU seconds, the ratios ours/BIRD, ours/GoBGP and ours/floor, and
 // the machine. Timings are reported, never judged. See docs/benchmarks.md
 // for how to read them.
 //
 //   node dist/bench/run.js [--trials 3] [--workloads W1-100k,W2-5k,W2-20k] [--big]
-//                          [--senders ours,bird,gobgp,frr] [--out FILE] [--keep] [--profile DIR]
+//                          [--senders ours,ours-core,floor,bird,gobgp,frr] [--out FILE] [--keep] [--profile DIR]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,7 +26,7 @@ const program = new Command()
   .option('--trials <n>', 'trials per workload and sender', '3')
   .option('--workloads <list>', 'comma-separated: W1-100k, W1-1M, W2-5k, W2-20k, W1-100k-x3 (3 sessions of 100k)', 'W1-100k,W2-5k,W2-20k')
   .option('--big', 'add W1-1M (one million prefixes)')
-  .option('--senders <list>', 'comma-separated: ours, ours-core, bird, gobgp, frr', SENDERS.join(','))
+  .option('--senders <list>', 'comma-separated: ours, ours-core, floor, bird, gobgp, frr', SENDERS.join(','))
   .option('--out <file>', 'also write the markdown report here')
   .option('--keep', 'keep each trial\'s temp dir (configs, logs)')
   .option('--node-arg <flag>', 'pass this flag to node for our senders (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -46,7 +48,7 @@ if (opts.install) {
   const r = spawnSync('bash', ['scripts/install-peers.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) process.stderr.write('bench: install-peers.sh failed; senders whose daemon is missing are skipped\n');
 }
-const BINARIES: Record<SenderName, string> = { ours: process.execPath, 'ours-core': process.execPath, bird: '/usr/sbin/bird', gobgp: '/usr/bin/gobgpd', frr: '/usr/lib/frr/bgpd' };
+const BINARIES: Record<SenderName, string> = { ours: process.execPath, 'ours-core': process.execPath, floor: process.execPath, bird: '/usr/sbin/bird', gobgp: '/usr/bin/gobgpd', frr: '/usr/lib/frr/bgpd' };
 
 interface Row {
   workload: WorkloadName;
@@ -119,18 +121,20 @@ out.push(
   '',
   // `ours` starts its session before its file is parsed, so its Established -> all
   // includes the rest of the configuration load: the protocol engine's figure is ours-core's.
-  '| workload | ours as | Est. → all: ours/BIRD | ours/GoBGP | RSS: ours/BIRD | ours/GoBGP | CPU: ours/BIRD | ours/GoBGP |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  // floor: the receiver alone (bench/floor-sender.ts), so ours/floor is what sending adds to it.
+  '| workload | ours as | Est. → all: ours/BIRD | ours/GoBGP | ours/floor | RSS: ours/BIRD | ours/GoBGP | CPU: ours/BIRD | ours/GoBGP |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 );
 for (const wn of workloads) {
   const get = (s: SenderName): Row | undefined => rows.find((r) => r.workload === wn && r.sender === s);
   const b = get('bird');
   const g = get('gobgp');
+  const f = get('floor');
   for (const sn of ['ours-core', 'ours'] as const) {
     const o = get(sn);
     if (!o || !o.advertise) continue;
     out.push(
-      `| ${wn} | ${sn} | ${ratio(o.advertise, b?.advertise ?? null)} | ${ratio(o.advertise, g?.advertise ?? null)} | ` +
+      `| ${wn} | ${sn} | ${ratio(o.advertise, b?.advertise ?? null)} | ${ratio(o.advertise, g?.advertise ?? null)} | ${ratio(o.advertise, f?.advertise ?? null)} | ` +
         `${ratio(o.rss, b?.rss ?? null)} | ${ratio(o.rss, g?.rss ?? null)} | ${ratio(o.cpu, b?.cpu ?? null)} | ${ratio(o.cpu, g?.cpu ?? null)} |`,
     );
   }

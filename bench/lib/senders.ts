@@ -13,8 +13,8 @@ import { mrtTableDump } from './mrt.js';
 import { speakerYaml, workloadNodes, LOCAL_AS } from './speaker-config.js';
 import { routes, prefixOf, nextHopOf, type Workload } from './workloads.js';
 
-export type SenderName = 'ours' | 'ours-core' | 'bird' | 'gobgp' | 'frr';
-export const SENDERS: readonly SenderName[] = ['ours', 'ours-core', 'bird', 'gobgp', 'frr'];
+export type SenderName = 'ours' | 'ours-core' | 'floor' | 'bird' | 'gobgp' | 'frr';
+export const SENDERS: readonly SenderName[] = ['ours', 'ours-core', 'floor', 'bird', 'gobgp', 'frr'];
 
 export interface Receiver {
   readonly address: string;
@@ -86,7 +86,7 @@ export const oursCore: Sender = {
   passive: false,
   multiSession: true,
   async start(w, rx, dir) {
-    const file = join(dir, 'specs.json');
+    const list = routeSpecs(w);
     const spec = (peerPort: number, i: number) => ({
       name: i === 0 ? 'bench' : `bench${i + 1}`,
       peerAddress: rx.address,
@@ -95,12 +95,39 @@ export const oursCore: Sender = {
       localAs: LOCAL_AS,
       peerAs: rx.as,
       routerId: this.address,
-      routes: [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop })),
+      routes: list,
     });
-    await writeFile(file, JSON.stringify({ specs: rx.ports.map(spec) }));
-    const spawnedAt = performance.now();
-    const proc = startProcess({ argv: [process.execPath, ...oursNodeArgs, join(ROOT, 'dist/test/interop/driver.js'), file], dir, logName: 'driver.log' });
-    return { proc, spawnedAt, note: 'Speaker from JSON, no YAML', stop: () => proc.stop() };
+    return startScript(dir, 'dist/test/interop/driver.js', { specs: rx.ports.map(spec) }, 'Speaker from JSON, no YAML', oursNodeArgs);
+  },
+};
+
+/** The workload as RouteSpecs, for our JSON-fed senders. */
+function routeSpecs(w: Workload): { prefix: string; nextHop: string }[] {
+  return [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
+}
+
+/** Runs a script of ours (a path under the repository) with node and one JSON file holding `input`. */
+async function startScript(dir: string, script: string, input: unknown, note: string, nodeArgs: readonly string[] = []): Promise<SenderRun> {
+  const file = join(dir, 'input.json');
+  await writeFile(file, JSON.stringify(input));
+  const spawnedAt = performance.now();
+  const proc = startProcess({ argv: [process.execPath, ...nodeArgs, join(ROOT, script), file], dir, logName: 'sender.log' });
+  return { proc, spawnedAt, note, stop: () => proc.stop() };
+}
+
+/**
+ * The receiver's floor (bench/floor-sender.ts): the table packed into
+ * UPDATEs before the session opens and written in one go once it is up, so
+ * its Established -> all routes is the receiver's own time.
+ */
+export const floor: Sender = {
+  name: 'floor',
+  address: '127.0.0.6',
+  passive: false,
+  multiSession: true,
+  start(w, rx, dir) {
+    const input = { localAddress: this.address, peerAddress: rx.address, ports: rx.ports, localAs: LOCAL_AS, peerAs: rx.as, routerId: this.address, routes: routeSpecs(w) };
+    return startScript(dir, 'dist/bench/floor-sender.js', input, 'pre-packed table, one write: the receiver alone');
   },
 };
 
@@ -271,4 +298,4 @@ export const frr: Sender = {
   },
 };
 
-export const SENDER_BY_NAME: Record<SenderName, Sender> = { ours, 'ours-core': oursCore, bird, gobgp, frr };
+export const SENDER_BY_NAME: Record<SenderName, Sender> = { ours, 'ours-core': oursCore, floor, bird, gobgp, frr };
