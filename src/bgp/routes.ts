@@ -79,6 +79,12 @@ export class RouteTable {
   private hopsByCanonical = new Map<string, NextHop>();
   /** The route list the table holds. */
   private list: readonly RouteSpec[] | null = null;
+  /**
+   * The list names some prefix twice. A patch cannot tell whether a prefix
+   * it removes is still listed outside the changed window, so such a list
+   * is walked whole until a walk finds no prefix twice.
+   */
+  private listedTwice = false;
   // Where locate() found a route's prefix: its family, the IPv4 number and
   // length or the IPv6 key, and the prefix object if one is at hand.
   private afi: 1 | 2 = 1;
@@ -131,7 +137,7 @@ export class RouteTable {
   set(routes: readonly RouteSpec[], log?: Logger): void {
     const prev = this.list;
     this.list = routes;
-    if (prev !== null) {
+    if (prev !== null && !this.listedTwice) {
       const diff = diffRouteLists(prev, routes, this.patchWindow);
       if (diff !== null && this.patch(diff)) return;
     }
@@ -160,6 +166,7 @@ export class RouteTable {
     // Consecutive routes usually share a next hop (one Node's pod CIDRs): no lookup then.
     let lastText: string | null = null;
     let last: NextHop | null = null;
+    let twice = false;
     // Indexed, not for-of: this runs once per table, mostly before V8 optimises
     // it, and unoptimised for-of makes an iterator result per route.
     for (let i = 0; i < routes.length; i++) {
@@ -177,13 +184,17 @@ export class RouteTable {
         if (this.afi !== hop.afi) throw new Error(`next hop ${r.nextHop} is not of the family of ${r.prefix}`);
         // A slot this walk already set (a prefix listed twice) has its number from the new list.
         if (slot < 0) slot = this.insert(r.prefix, hop);
-        else this.setHop(slot, hop, seen[slot] === 1 ? this.hopList : old);
+        else {
+          twice ||= seen[slot] === 1;
+          this.setHop(slot, hop, seen[slot] === 1 ? this.hopList : old);
+        }
         seen[slot] = 1;
       } catch (err) {
         log?.warn({ prefix: r.prefix, nextHop: r.nextHop, problem: (err as Error).message }, 'route left out');
       }
     }
     for (let s = 0; s < this.slots; s++) if (seen[s] === 0 && this.prefixes[s] !== undefined) this.remove(s);
+    this.listedTwice = twice;
   }
 
   /**

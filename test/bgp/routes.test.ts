@@ -119,6 +119,23 @@ test('a prefix listed twice: the later route wins, patched or walked', (t) => {
   }
 });
 
+test('a prefix listed twice, one of its routes then dropped: the prefix stays, with the route still listed', (t) => {
+  for (const [prev, next, hop] of [
+    [[route(1, 1), route(1, 2), route(2, 2)], [route(1, 1), route(2, 2)], '172.16.0.1'],
+    [[route(1, 1), route(1, 2), route(2, 2)], [route(1, 2), route(2, 2)], '172.16.0.2'],
+    [[route(1, 1), route(2, 2), route(1, 2)], [route(1, 1), route(2, 2)], '172.16.0.1'],
+  ] as const) {
+    const table = tableOf(prev, 10);
+    const rib = new AdjRibOut(table);
+    rib.start(['ipv4']);
+    rib.take(1_000_000);
+    table.set(next);
+    t.deepEqual(asObject(table), { '10.0.1.0/24': hop, '10.0.2.0/24': '172.16.0.2' });
+    const change = rib.take(1_000_000);
+    t.deepEqual(change.withdraw, []);
+  }
+});
+
 test('a prefix listed twice in a walked list: the peer is sent the route that wins, and nothing is logged', (t) => {
   const { log, lines } = capture();
   // First table, then a change: each time the second route for 10.0.1.0/24 wins.
