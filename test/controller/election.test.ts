@@ -83,41 +83,45 @@ test('a selector that does not parse elects nobody', (t) => {
 });
 
 test('every agent computes the same speakers whatever the order of the nodes', (t) => {
-  fc.assert(
-    fc.property(
-      fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), { minLength: 1, maxLength: 40 }),
-      fc.string({ minLength: 1, maxLength: 10 }),
-      fc.integer({ min: 1, max: 4 }),
-      fc.nat(),
-      (names, peerName, count, seed) => {
-        const shuffled = [...names].sort((a, b) => rendezvousWeight(String(seed), a)[0] - rendezvousWeight(String(seed), b)[0]);
-        return JSON.stringify(rendezvous(peerName, names, count)) === JSON.stringify(rendezvous(peerName, shuffled, count));
-      },
+  // fc.assert throws with the counterexample when the property fails.
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), { minLength: 1, maxLength: 40 }),
+        fc.string({ minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat(),
+        (names, peerName, count, seed) => {
+          const shuffled = [...names].sort((a, b) => rendezvousWeight(String(seed), a)[0] - rendezvousWeight(String(seed), b)[0]);
+          return JSON.stringify(rendezvous(peerName, names, count)) === JSON.stringify(rendezvous(peerName, shuffled, count));
+        },
+      ),
     ),
   );
-  t.pass();
 });
 
 test('a node joining or leaving moves at most one speaker', (t) => {
-  fc.assert(
-    fc.property(
-      fc.uniqueArray(fc.stringMatching(/^node-[a-z0-9]{1,6}$/), { minLength: 2, maxLength: 60 }),
-      fc.string({ minLength: 1, maxLength: 12 }),
-      fc.integer({ min: 1, max: 5 }),
-      (names, peerName, count) => {
-        const [extra, ...rest] = names;
-        const before = new Set(rendezvous(peerName, rest, count));
-        const after = new Set(rendezvous(peerName, names, count));
-        const gone = [...before].filter((n) => !after.has(n));
-        const added = [...after].filter((n) => !before.has(n));
-        // Joining: at most the newcomer comes in and one old speaker goes out.
-        if (gone.length > 1 || added.length > 1) return false;
-        if (added.length === 1 && added[0] !== extra) return false;
-        return true;
-      },
+  // fc.assert throws with the counterexample when the property fails.
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^node-[a-z0-9]{1,6}$/), { minLength: 2, maxLength: 60 }),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        (names, peerName, count) => {
+          const [extra, ...rest] = names;
+          const before = new Set(rendezvous(peerName, rest, count));
+          const after = new Set(rendezvous(peerName, names, count));
+          const gone = [...before].filter((n) => !after.has(n));
+          const added = [...after].filter((n) => !before.has(n));
+          // Joining: at most the newcomer comes in and one old speaker goes out.
+          if (gone.length > 1 || added.length > 1) return false;
+          if (added.length === 1 && added[0] !== extra) return false;
+          return true;
+        },
+      ),
     ),
   );
-  t.pass();
 });
 
 test('speakers spread evenly over nodes across many BGPPeers', (t) => {
