@@ -22,8 +22,8 @@ import { encodeEndOfRib, encodePathAttributes } from './wire/index.js';
  * a flush are small so the first UPDATEs reach the socket (and the peer
  * starts working on them, on another core) while the rest is packed.
  */
-const FIRST_BATCH = 1024;
-const BATCH = 16384;
+export const FIRST_BATCH = 1024;
+export const BATCH = 16384;
 /** Bytes written per flush round before yielding to the event loop (timers, other sessions). */
 const ROUND_BYTES = 4 * 1024 * 1024;
 
