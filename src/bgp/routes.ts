@@ -148,8 +148,9 @@ export class RouteTable {
   private rebuild(routes: readonly RouteSpec[], log?: Logger): void {
     if (this.count === 0) {
       // A first table is sized whole: its arrays and its IPv4 map grow once,
-      // not step by step, and leave no outgrown copies behind.
-      this.reserve(routes.length);
+      // not step by step, and leave no outgrown copies behind. A table that
+      // was emptied refills its free slots first.
+      this.reserve(Math.max(0, routes.length - this.free.length));
       let v4 = 0;
       for (let i = 0; i < routes.length; i++) if (!routes[i]!.prefix.includes(':')) v4++;
       this.v4.reserve(v4);
