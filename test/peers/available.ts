@@ -59,8 +59,17 @@ function missingMessage(name: PeerName): string {
  * `test`, so the test runs and requirePeer() fails it with a clear message.
  */
 export function testWithPeer(...names: PeerName[]): TestFn {
-  if (inCi() || names.every(peerAvailable)) return test;
-  return test.skip as unknown as TestFn;
+  return runsWith(test, names);
+}
+
+/** testWithPeer for tests that must not run alongside the others (`test.serial`). */
+export function serialTestWithPeer(...names: PeerName[]): TestFn {
+  return runsWith(test.serial as TestFn, names);
+}
+
+function runsWith(fn: TestFn, names: PeerName[]): TestFn {
+  if (inCi() || names.every(peerAvailable)) return fn;
+  return fn.skip as unknown as TestFn;
 }
 
 /**
