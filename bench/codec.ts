@@ -16,15 +16,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AdjRibOut } from '../src/bgp/adj-rib-out.js';
 import type { Prefix } from '../src/bgp/prefix.js';
 import { RouteTable } from '../src/bgp/routes.js';
 import { ChunkWriter, packBatch, type PackContext } from '../src/bgp/update-packer.js';
-import { BATCH, FIRST_BATCH, sessionPackContext } from '../src/bgp/advertiser.js';
+import { sessionPackContext } from '../src/bgp/advertiser.js';
 import { MAX_MESSAGE_LENGTH } from '../src/bgp/wire/constants.js';
 import { decodeUpdate, Framer } from '../src/bgp/wire/index.js';
 import { fmt, summarize } from './lib/stats.js';
-import { routes, WORKLOADS, type Workload, type WorkloadName } from './lib/workloads.js';
+import { packInitialTable } from './lib/pack.js';
+import { routeSpecs, WORKLOADS, type Workload, type WorkloadName } from './lib/workloads.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -47,7 +47,7 @@ function time(fn: () => void): number {
 }
 
 function bench(w: Workload): string {
-  const specs = [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
+  const specs = routeSpecs(w);
   let table = new RouteTable();
   const parse = summarize(
     Array.from({ length: reps }, () =>
@@ -95,26 +95,18 @@ function bench(w: Workload): string {
 
 /**
  * In a child process (`--round-child W`): the table of workload W packed
- * ROUNDS times, each time a new Adj-RIB-Out taken in the advertiser's
- * batches (FIRST_BATCH routes, doubling up to BATCH), as a session's
- * initial table is; prints the milliseconds of each round as JSON.
+ * ROUNDS times as a session's initial table is (lib/pack.ts); prints the
+ * milliseconds of each round as JSON.
  */
 function packRounds(w: Workload): number[] {
   const table = new RouteTable();
-  table.set([...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop })));
+  table.set(routeSpecs(w));
   // One packing context, as one session has.
   const ctx = packContext();
   const ms: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const t = performance.now();
-    const rib = new AdjRibOut(table);
-    rib.start(['ipv4']);
-    const out = new ChunkWriter();
-    let octets = 0;
-    for (let batch = FIRST_BATCH; rib.pendingCount > 0; batch = Math.min(batch * 2, BATCH)) {
-      packBatch(rib.take(batch), ctx, out);
-      for (const c of out.flush()) octets += c.length;
-    }
+    const octets = packInitialTable(table, ctx).reduce((n, c) => n + c.length, 0);
     ms.push(performance.now() - t);
     if (octets === 0) throw new Error(`${w.name}: nothing packed`);
   }

@@ -14,12 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { sessionPackContext } from '../src/bgp/advertiser.js';
-import { AdjRibOut } from '../src/bgp/adj-rib-out.js';
 import { RouteTable } from '../src/bgp/routes.js';
 import type { RouteSpec } from '../src/bgp/types.js';
-import { ChunkWriter, packBatch } from '../src/bgp/update-packer.js';
 import { buildOpen } from '../src/bgp/negotiate.js';
 import { Framer, MessageType, encodeEndOfRib, encodeKeepalive, encodeOpen } from '../src/bgp/wire/index.js';
+import { packInitialTable } from './lib/pack.js';
 
 interface FloorSpec {
   readonly localAddress: string;
@@ -37,13 +36,9 @@ const out = (o: Record<string, unknown>): void => void process.stdout.write(`${J
 /** Every UPDATE of the table and the End-of-RIB, back to back: what the advertiser would write on this session. */
 function packTable(): Buffer {
   const table = new RouteTable();
-  const rib = new AdjRibOut(table);
   table.set(spec.routes);
-  rib.start(['ipv4']);
   const ctx = sessionPackContext(spec.localAs, spec.peerAs, { as4: true, extendedMessage: false });
-  const writer = new ChunkWriter();
-  while (rib.pendingCount > 0) packBatch(rib.take(16384), ctx, writer);
-  return Buffer.concat([...writer.flush(), encodeEndOfRib(1, 1)]);
+  return Buffer.concat([...packInitialTable(table, ctx), encodeEndOfRib(1, 1)]);
 }
 
 const t0 = performance.now();

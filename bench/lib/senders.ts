@@ -11,7 +11,7 @@ import { startProcess, runOk, run, waitFor, freePort, type Proc } from '../../te
 import { BirdControl } from './birdctl.js';
 import { mrtTableDump } from './mrt.js';
 import { speakerYaml, workloadNodes, LOCAL_AS } from './speaker-config.js';
-import { routes, prefixOf, nextHopOf, type Workload } from './workloads.js';
+import { routes, routeSpecs, prefixOf, nextHopOf, type Workload } from './workloads.js';
 
 export type SenderName = 'ours' | 'ours-core' | 'floor' | 'bird' | 'gobgp' | 'frr';
 export const SENDERS: readonly SenderName[] = ['ours', 'ours-core', 'floor', 'bird', 'gobgp', 'frr'];
@@ -100,11 +100,6 @@ export const oursCore: Sender = {
     return startScript(dir, 'dist/test/interop/driver.js', { specs: rx.ports.map(spec) }, 'Speaker from JSON, no YAML', oursNodeArgs);
   },
 };
-
-/** The workload as RouteSpecs, for our JSON-fed senders. */
-function routeSpecs(w: Workload): { prefix: string; nextHop: string }[] {
-  return [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
-}
 
 /** Runs a script of ours (a path under the repository) with node and one JSON file holding `input`. */
 async function startScript(dir: string, script: string, input: unknown, note: string, nodeArgs: readonly string[] = []): Promise<SenderRun> {

@@ -47,3 +47,8 @@ export function nextHopOf(w: Workload, i: number): string {
 export function* routes(w: Workload): Generator<{ prefix: string; nextHop: string; i: number }> {
   for (let i = 0; i < w.n; i++) yield { prefix: prefixOf(w, i), nextHop: nextHopOf(w, i), i };
 }
+
+/** The workload's routes as the speaker takes them (RouteSpec: prefix and next hop). */
+export function routeSpecs(w: Workload): { prefix: string; nextHop: string }[] {
+  return [...routes(w)].map((r) => ({ prefix: r.prefix, nextHop: r.nextHop }));
+}
